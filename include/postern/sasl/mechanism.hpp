@@ -1,0 +1,101 @@
+// The SASL mechanism concept (RFC 4422) and the steps an exchange returns.
+//
+// A mechanism is a sans-I/O state machine. It never touches a socket or a
+// user directory: it returns a step that tells the protocol driver what to
+// do next (send a challenge, verify a password, fetch stored credentials)
+// and the driver feeds the outcome back. Mechanisms know nothing of SMTP or
+// POP3; the drivers add base64, reply codes and the "*" cancel.
+#pragma once
+
+#include <postern/core/secret.hpp>
+#include <postern/directory/credentials.hpp>
+
+#include <concepts>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace postern::sasl {
+
+/// Where a mechanism may be used, set per protocol and mechanism.
+enum class availability {
+    deny,  ///< never offered or accepted
+    allow, ///< offered and accepted on any connection
+    tls,   ///< offered and accepted only on an encrypted connection
+};
+
+/// What a mechanism knows about the connection it runs on.
+struct context {
+    std::string_view server_identity; ///< the server's host name
+    bool encrypted = false;           ///< TLS is active on the connection
+};
+
+enum class step_kind {
+    challenge,          ///< send `data` to the client and await a response
+    verify_password,    ///< check `password` for `authcid`, then verified()
+    lookup_credentials, ///< fetch the credentials of `authcid`, then found()
+    success,            ///< authenticated as `authcid`; `data` is optional
+                        ///< final server data
+    failure,            ///< the exchange is over; see `reason`
+};
+
+enum class failure_reason {
+    none,
+    malformed,           ///< the client's message does not parse
+    invalid_credentials, ///< wrong password or unknown user
+    authzid_rejected,    ///< the user may not act as the requested authzid
+};
+
+/// The result of one step of an exchange.
+struct step {
+    step_kind kind = step_kind::failure;
+    std::string data;    ///< challenge or final server data, not base64
+    std::string authcid; ///< the user being authenticated
+    std::string authzid; ///< the requested authorization identity, if any
+    secret password;     ///< set only with verify_password
+    failure_reason reason = failure_reason::none;
+
+    static step make_challenge(std::string data)
+    {
+        step s;
+        s.kind = step_kind::challenge;
+        s.data = std::move(data);
+        return s;
+    }
+
+    static step make_failure(failure_reason why)
+    {
+        step s;
+        s.kind = step_kind::failure;
+        s.reason = why;
+        return s;
+    }
+};
+
+/// A SASL mechanism: a type with a registered name, constructible from a
+/// context, whose objects run one exchange each.
+///
+/// - start(initial) begins the exchange; `initial` is the decoded initial
+///   response when the client sent one (possibly empty), else nullopt.
+/// - respond(bytes) takes the decoded response to the last challenge.
+/// - verified(ok) answers a verify_password step.
+/// - found(credentials) answers a lookup_credentials step; nullptr means
+///   no such user, and the mechanism must then fail the same way as for a
+///   wrong password.
+/// - `needs` names the stored secret the mechanism relies on, so that a
+///   server does not advertise it when its directory cannot supply that.
+template <typename M>
+concept mechanism =
+    std::constructible_from<M, const context&> &&
+    requires(M m, std::optional<std::string_view> initial,
+             std::string_view response, bool ok,
+             const directory::credentials* found) {
+        { M::name } -> std::convertible_to<std::string_view>;
+        { M::needs } -> std::convertible_to<directory::secret_kind>;
+        { m.start(initial) } -> std::same_as<step>;
+        { m.respond(response) } -> std::same_as<step>;
+        { m.verified(ok) } -> std::same_as<step>;
+        { m.found(found) } -> std::same_as<step>;
+    };
+
+} // namespace postern::sasl
