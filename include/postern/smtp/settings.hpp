@@ -1,0 +1,45 @@
+// Run-time settings of an SMTP server: identity, domains, limits, listeners.
+#pragma once
+
+#include <postern/sasl/availability.hpp>
+
+#include <asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace postern::smtp {
+
+/// How a listener uses TLS.
+enum class tls_mode {
+    none,     ///< plain text only
+    starttls, ///< plain text, STARTTLS offered (RFC 3207)
+    implicit, ///< TLS from the first byte (RFC 8314, port 465)
+};
+
+struct listener_options {
+    std::string name;                 ///< for logs, e.g. "submission"
+    asio::ip::tcp::endpoint endpoint; ///< address and port to bind
+    tls_mode tls = tls_mode::starttls;
+    bool trusted = false; ///< clients on this listener may relay
+};
+
+struct settings {
+    std::string identity; ///< the server's host name (greeting, Received:)
+    std::vector<std::string> local_domains; ///< lower case
+    /// SIZE (RFC 1870): the largest message accepted, in octets.
+    std::size_t max_message_size = 36700160;
+    std::size_t max_recipients = 100;
+    /// Availability of each SASL mechanism for SMTP.
+    sasl::availability_map auth;
+    /// RFC 5321, section 4.5.3.2: at least 5 minutes for commands and
+    /// 10 minutes between data blocks.
+    std::chrono::seconds command_timeout{300};
+    std::chrono::seconds data_timeout{600};
+    /// Sessions served at once; further clients get 421 and are closed.
+    std::size_t max_sessions = 10000;
+};
+
+} // namespace postern::smtp
