@@ -11,11 +11,35 @@
 #include <postern/directory/credentials.hpp>
 
 #include <concepts>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace postern::sasl {
+
+namespace detail {
+
+constexpr char to_ascii_upper(char c) noexcept
+{
+    return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+// ASCII case-insensitive equality: letters match in either case, and every
+// other octet must be equal. Clients may send mechanism names in any case.
+constexpr bool equal_ignoring_ascii_case(std::string_view a,
+                                         std::string_view b) noexcept
+{
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (to_ascii_upper(a[i]) != to_ascii_upper(b[i]))
+            return false;
+    }
+    return true;
+}
+
+} // namespace detail
 
 /// Where a mechanism may be used, set per protocol and mechanism.
 enum class availability {
