@@ -1,0 +1,205 @@
+// Crash-safe file creation shared by Maildir delivery and the relay queue:
+// write into tmp/, fsync, rename into new/, fsync new/.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace postern::store::detail {
+
+inline std::error_code last_system_error() noexcept
+{
+    return {errno, std::generic_category()};
+}
+
+/// Numbers the files this process creates, so that two files made in the
+/// same microsecond still get different names.
+inline std::atomic<std::uint64_t> file_counter{0};
+
+/// Writes a host name as a Maildir name part: '/' becomes "\057" and ':'
+/// becomes "\072", so the name stays one path component and the ":2,"
+/// flag suffix stays unambiguous (qmail's maildir(5)).
+inline std::string escape_host_name(std::string_view host)
+{
+    std::string escaped;
+    escaped.reserve(host.size());
+    for (char c : host) {
+        if (c == '/')
+            escaped += "\\057";
+        else if (c == ':')
+            escaped += "\\072";
+        else
+            escaped += c;
+    }
+    return escaped;
+}
+
+/// Returns a name unique to this host: SECONDS.M<microseconds>P<pid>
+/// Q<counter>.HOST, the form Dovecot gives new Maildir files.
+inline std::string unique_file_name(std::string_view host)
+{
+    using namespace std::chrono;
+    auto now = system_clock::now().time_since_epoch();
+    auto seconds = duration_cast<std::chrono::seconds>(now);
+    auto micros = duration_cast<microseconds>(now - seconds);
+    auto count = file_counter.fetch_add(1, std::memory_order_relaxed);
+
+    return std::to_string(seconds.count()) + ".M" +
+           std::to_string(micros.count()) + "P" +
+           std::to_string(::getpid()) + "Q" + std::to_string(count) + "." +
+           escape_host_name(host);
+}
+
+/// Flushes a folder's entries (new names, renames) to disk.
+inline std::error_code fsync_directory(const std::filesystem::path& folder)
+{
+    int descriptor =
+        ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (descriptor < 0)
+        return last_system_error();
+    std::error_code failure;
+    if (::fsync(descriptor) != 0)
+        failure = last_system_error();
+    ::close(descriptor);
+    return failure;
+}
+
+inline std::filesystem::path parent_folder(const std::filesystem::path& path)
+{
+    auto parent = path.parent_path();
+    return parent.empty() ? std::filesystem::path(".") : parent;
+}
+
+/// Creates `folder` and any missing parents with mode 0700, fsyncing the
+/// parent of each folder it creates so the new entry survives a crash.
+/// An existing folder is left as it is.
+inline std::error_code make_private_directory(
+    const std::filesystem::path& folder)
+{
+    if (::mkdir(folder.c_str(), 0700) == 0)
+        return fsync_directory(parent_folder(folder));
+    if (errno == EEXIST)
+        return {};
+    if (errno != ENOENT || folder.parent_path() == folder ||
+        !folder.has_relative_path())
+        return last_system_error();
+
+    auto parent_failure = make_private_directory(folder.parent_path());
+    if (parent_failure)
+        return parent_failure;
+    if (::mkdir(folder.c_str(), 0700) == 0)
+        return fsync_directory(parent_folder(folder));
+    if (errno == EEXIST)
+        return {};
+    return last_system_error();
+}
+
+/// Writes every piece to `descriptor` in order with writev, continuing
+/// after partial writes and EINTR.
+inline std::error_code write_all(int descriptor,
+                                 std::span<const std::string_view> pieces)
+{
+    std::vector<iovec> vectors;
+    vectors.reserve(pieces.size());
+    for (auto piece : pieces) {
+        // writev only reads through iov_base. The cast drops const because
+        // the POSIX struct has no const variant.
+        if (!piece.empty())
+            vectors.push_back({const_cast<char*>(piece.data()), piece.size()});
+    }
+
+    std::size_t next = 0;
+    while (next < vectors.size()) {
+        auto count = std::min<std::size_t>(vectors.size() - next, IOV_MAX);
+        ssize_t written =
+            ::writev(descriptor, &vectors[next], static_cast<int>(count));
+        if (written < 0 && errno == EINTR)
+            continue;
+        if (written < 0)
+            return last_system_error();
+        if (written == 0)
+            return std::make_error_code(std::errc::io_error);
+
+        auto remaining = static_cast<std::size_t>(written);
+        while (remaining > 0 && remaining >= vectors[next].iov_len) {
+            remaining -= vectors[next].iov_len;
+            ++next;
+        }
+        if (remaining > 0) {
+            vectors[next].iov_base =
+                static_cast<char*>(vectors[next].iov_base) + remaining;
+            vectors[next].iov_len -= remaining;
+        }
+    }
+    return {};
+}
+
+/// Creates `file` with mode 0600 (never over an existing one), writes the
+/// pieces, and fsyncs and closes it.
+inline std::error_code write_new_file(const std::filesystem::path& file,
+                                      std::span<const std::string_view> pieces)
+{
+    int descriptor = ::open(file.c_str(),
+                            O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (descriptor < 0)
+        return last_system_error();
+
+    std::error_code failure = write_all(descriptor, pieces);
+    if (!failure && ::fsync(descriptor) != 0)
+        failure = last_system_error();
+    // NFS may report a failed write only at close.
+    if (::close(descriptor) != 0 && !failure)
+        failure = last_system_error();
+    return failure;
+}
+
+/// Stores a file durably under `root`, which contains tmp/ and new/: it
+/// is written and fsynced as tmp/NAME, renamed to new/NAME, and new/ is
+/// fsynced. So a crash at any moment leaves either a whole file in new/ or
+/// none (a partial file may remain in tmp/, which a reader ignores). On
+/// failure no file remains in either folder.
+inline std::error_code store_durably(const std::filesystem::path& root,
+                                     const std::string& name,
+                                     std::span<const std::string_view> pieces)
+{
+    auto temporary = root / "tmp" / name;
+    auto final_folder = root / "new";
+    auto final_file = final_folder / name;
+
+    if (auto failure = write_new_file(temporary, pieces)) {
+        ::unlink(temporary.c_str());
+        return failure;
+    }
+    if (::rename(temporary.c_str(), final_file.c_str()) != 0) {
+        auto failure = last_system_error();
+        ::unlink(temporary.c_str());
+        return failure;
+    }
+    // TODO: concurrent deliveries into one folder could share a single
+    // folder fsync instead of one each.
+    if (auto failure = fsync_directory(final_folder)) {
+        // The caller reports failure, so the file must not stay behind to
+        // be delivered a second time when the client retries.
+        ::unlink(final_file.c_str());
+        return failure;
+    }
+    return {};
+}
+
+} // namespace postern::store::detail
