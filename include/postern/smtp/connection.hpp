@@ -90,11 +90,15 @@ public:
 
         log(event_level::info, "connect",
             {{"listener", listener_.name}});
+        // GCC 12 miscompiles co_await inside conditions, so every awaited
+        // value is stored before it is tested.
         if (over_limit) {
             append_reply(pending_, replies::too_many_sessions);
             co_await flush();
-        } else if (co_await open()) {
-            co_await serve();
+        } else {
+            bool opened = co_await open();
+            if (opened)
+                co_await serve();
         }
         finish();
     }
@@ -141,8 +145,10 @@ private:
     asio::awaitable<bool> open()
     {
         if (listener_.tls == tls_mode::implicit) {
-            if (!co_await handshake())
+            bool secured = co_await handshake();
+            if (!secured)
                 co_return false;
+            machine_.tls_started();
         }
         evaluate_trust();
         machine_.greet();
@@ -200,7 +206,10 @@ private:
                 co_await say_goodbye(replies::shutting_down);
                 co_return std::nullopt;
             }
-            if (closed_ || !co_await fill(command))
+            if (closed_)
+                co_return std::nullopt;
+            bool filled = co_await fill(command);
+            if (!filled)
                 co_return std::nullopt;
         }
         co_return std::nullopt;
@@ -283,7 +292,10 @@ private:
     {
         co_await flush();
         reader_.discard_buffered();
-        if (closed_ || !co_await handshake())
+        if (closed_)
+            co_return action::none;
+        bool secured = co_await handshake();
+        if (!secured)
             co_return action::none;
         machine_.tls_started();
         evaluate_trust();
