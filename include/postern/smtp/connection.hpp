@@ -1,5 +1,6 @@
 // The SMTP session driver: runs a session state machine over a Transport
-// with Asio coroutines, doing the I/O, lookups and storage it asks for.
+// with Asio coroutines and performs the I/O, lookups and storage that the
+// machine requests.
 #pragma once
 
 #include <postern/core/blocking.hpp>
@@ -50,7 +51,7 @@ struct services {
     const event_hook& events;
 };
 
-/// What a session knows about the listener that accepted it.
+/// The listener that accepted a session.
 struct listener_info {
     std::string_view name;
     bool trusted = false;
@@ -115,7 +116,7 @@ public:
 
 private:
     // An AUTH line may carry an initial response of up to 12288 octets
-    // (RFC 4954, section 4); the buffer holds one such line plus room.
+    // (RFC 4954, section 4); the buffer fits one such line plus room.
     static constexpr std::size_t auth_line_limit = 12288;
     static constexpr std::size_t read_buffer_size = 16384;
     static constexpr std::chrono::seconds tls_handshake_timeout{30};

@@ -103,7 +103,7 @@ public:
         return endpoints;
     }
 
-    /// Stops accepting and asks every session to end: sessions waiting for
+    /// Stops accepting and requests every session to end: sessions waiting for
     /// a command get 421 now, a session receiving a message finishes it.
     /// Thread-safe.
     void stop()

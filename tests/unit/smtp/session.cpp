@@ -27,7 +27,7 @@ settings test_settings()
     return s;
 }
 
-// A directory that can supply crypt hashes and plaintext passwords.
+// A directory that stores only crypt hashes.
 std::bitset<8> verifiers_only()
 {
     std::bitset<8> supplied;
