@@ -1,0 +1,117 @@
+// The configuration of postern-server: the TOML file, the embedded default
+// and the checks that run before anything starts.
+#pragma once
+
+#include <postern/sasl/availability.hpp>
+#include <postern/smtp/settings.hpp>
+#include <postern/tls/context.hpp>
+
+#include <asio/ip/tcp.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace postern_server {
+
+/// A configuration error. what() is the whole message, in the form
+/// "FILE: KEY: reason".
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class protocol { smtp, pop3 };
+
+struct listener_config {
+    std::string name;
+    protocol kind = protocol::smtp;
+    std::string address; ///< as written: "HOST:PORT" or "[IPv6]:PORT"
+    asio::ip::tcp::endpoint endpoint;
+    postern::smtp::tls_mode tls = postern::smtp::tls_mode::starttls;
+    bool trusted = false;
+};
+
+struct tls_config {
+    std::filesystem::path certificate; ///< absolute
+    std::filesystem::path private_key; ///< absolute
+    bool generate = true; ///< create a self-signed pair when missing
+    std::vector<std::string> names;
+    postern::tls::tls_version min_version = postern::tls::tls_version::v1_2;
+};
+
+enum class directory_kind { sqlite, passwd_file, pam };
+
+struct directory_config {
+    directory_kind kind = directory_kind::sqlite;
+    std::filesystem::path path; ///< absolute
+};
+
+/// A problem that does not stop the server, such as a mechanism that is
+/// allowed but not built in.
+struct config_warning {
+    std::string key;     ///< e.g. "auth.smtp.CRAM-MD5"
+    std::string reason;  ///< a short code for the log, e.g. "not-built-in"
+    std::string message; ///< the sentence check-config prints
+};
+
+/// An [[assumption]] entry, whose network passed
+/// postern::trust::network::parse.
+struct assumption_config {
+    std::string network;
+    std::string user;
+};
+
+struct config {
+    /// The file the configuration came from; empty for the embedded
+    /// default.
+    std::filesystem::path source;
+
+    std::string identity;
+    std::filesystem::path data_dir; ///< absolute
+    std::vector<std::string> local_domains; ///< lower case
+    std::size_t max_message_size = 36700160;
+
+    tls_config tls;
+    std::vector<listener_config> listeners;
+    postern::sasl::availability_map smtp_auth;
+    postern::sasl::availability_map pop3_auth;
+    directory_config directory;
+    std::vector<assumption_config> assumptions;
+    std::optional<std::string> smarthost; ///< [relay] smarthost
+
+    std::vector<config_warning> warnings;
+};
+
+/// Reads and checks the configuration file `file`. Keys left out take the
+/// embedded default. `data_dir_override` (the --data-dir option) replaces
+/// [server] data_dir.
+///
+/// @throws config_error naming the file, the key and the reason.
+config load_config(const std::filesystem::path& file,
+                   const std::optional<std::filesystem::path>&
+                       data_dir_override = std::nullopt);
+
+/// Builds the embedded default configuration, serving from `data_dir`.
+config default_config(const std::filesystem::path& data_dir);
+
+/// Formats `value` as a TOML document that load_config reads back to the
+/// same configuration.
+std::string to_toml(const config& value);
+
+/// Tells whether any listener uses TLS, so a certificate is needed.
+bool uses_tls(const config& value);
+
+/// Returns the host's fully qualified domain name, or its plain host name
+/// when the resolver returns no canonical name.
+std::string host_identity();
+
+/// Returns the configuration spelling of a TLS mode or a protocol.
+std::string_view to_string(postern::smtp::tls_mode mode) noexcept;
+std::string_view to_string(protocol kind) noexcept;
+
+} // namespace postern_server

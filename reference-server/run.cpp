@@ -1,0 +1,266 @@
+// run: composes the server from the library's policies and serves until
+// SIGTERM or SIGINT. Protocols, directories and stores are chosen here;
+// the SASL mechanisms in composition.hpp.
+#include "commands.hpp"
+#include "composition.hpp"
+#include "log.hpp"
+
+#include <postern/core/io_pool.hpp>
+#include <postern/directory/sqlite.hpp>
+#include <postern/smtp/server.hpp>
+#include <postern/store/maildir.hpp>
+#include <postern/tls/certificate.hpp>
+#include <postern/tls/context.hpp>
+#include <postern/trust/rules.hpp>
+
+#include <asio/signal_set.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/thread_pool.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace postern_server {
+
+namespace {
+
+using smtp_server =
+    postern::smtp::server<postern::directory::sqlite_directory,
+                          smtp_mechanisms, postern::trust::rules,
+                          postern::store::maildir_store>;
+
+using postern::event;
+using postern::event_level;
+
+// Crypt hashing, SQLite and fsync block, so they run on this many worker
+// threads instead of the I/O threads.
+constexpr std::size_t worker_threads = 4;
+
+void log_line(spdlog::logger& logger, event_level level,
+              std::string_view name,
+              std::initializer_list<std::pair<std::string_view,
+                                              std::string_view>> fields)
+{
+    log_event(logger, event{level, {}, {}, name, fields});
+}
+
+void create_data_folders(const config& settings)
+{
+    create_private_folder(settings.data_dir);
+    create_private_folder(settings.data_dir / "mail");
+    create_private_folder(settings.data_dir / "queue");
+    create_private_folder(settings.data_dir / "tls");
+}
+
+void ensure_certificate(const config& settings)
+{
+    if (!settings.tls.generate)
+        return;
+    postern::tls::certificate_options options;
+    options.names = settings.tls.names;
+    std::error_code error = postern::tls::ensure_certificate(
+        options, settings.tls.certificate, settings.tls.private_key);
+    if (error)
+        throw command_error(exit_unavailable,
+                            "cannot create the certificate " +
+                                settings.tls.certificate.string() + ": " +
+                                error.message());
+}
+
+// Returns no context when no listener uses TLS.
+std::optional<asio::ssl::context> make_tls_context(const config& settings)
+{
+    if (!uses_tls(settings))
+        return std::nullopt;
+    ensure_certificate(settings);
+    try {
+        return postern::tls::make_server_context(
+            {settings.tls.certificate, settings.tls.private_key,
+             settings.tls.min_version});
+    } catch (const std::system_error& failure) {
+        // what() names the file and the OpenSSL reason.
+        throw command_error(exit_unavailable, failure.what());
+    }
+}
+
+postern::trust::rules make_trust_rules(const config& settings)
+{
+    std::vector<postern::trust::assumption> assumptions;
+    for (const assumption_config& entry : settings.assumptions)
+        assumptions.push_back(
+            {*postern::trust::network::parse(entry.network), entry.user});
+    return postern::trust::rules(std::move(assumptions));
+}
+
+postern::smtp::settings make_smtp_settings(const config& settings)
+{
+    postern::smtp::settings result;
+    result.identity = settings.identity;
+    result.local_domains = settings.local_domains;
+    result.max_message_size = settings.max_message_size;
+    result.auth = settings.smtp_auth;
+    return result;
+}
+
+postern::store::maildir_store make_store(const config& settings)
+{
+    try {
+        return postern::store::maildir_store(settings.data_dir / "mail",
+                                             settings.data_dir / "queue",
+                                             settings.identity);
+    } catch (const std::system_error& failure) {
+        throw command_error(exit_unavailable,
+                            std::string("mail store: ") + failure.what());
+    }
+}
+
+// Logs each configured feature that this build does not serve.
+void warn_unserved(const config& settings, spdlog::logger& logger)
+{
+    for (const config_warning& warning : settings.warnings)
+        log_line(logger, event_level::warning, "config",
+                 {{"key", warning.key}, {"reason", warning.reason}});
+
+    // TODO: serve POP3 listeners once the POP3 server exists.
+    for (const listener_config& listener : settings.listeners) {
+        if (listener.kind == protocol::pop3)
+            log_line(logger, event_level::warning, "not-served",
+                     {{"listener", listener.name},
+                      {"address", listener.address},
+                      {"reason", "not-implemented"}});
+    }
+
+    // TODO: no relay delivery agent exists yet, so relayed mail waits in
+    // queue/ and [relay] smarthost has no effect.
+    if (settings.smarthost)
+        log_line(logger, event_level::warning, "not-served",
+                 {{"setting", "relay.smarthost"},
+                  {"reason", "not-implemented"}});
+}
+
+// An assumption for an account that does not exist trusts its network
+// for relaying all the same, which the admin should know about.
+void warn_unknown_assumed_users(const config& settings,
+                                postern::directory::sqlite_directory& users,
+                                spdlog::logger& logger)
+{
+    for (const assumption_config& entry : settings.assumptions) {
+        if (!users.exists(entry.user))
+            log_line(logger, event_level::warning, "unknown-user",
+                     {{"network", entry.network}, {"user", entry.user}});
+    }
+}
+
+postern::smtp::listener_options to_listener_options(
+    const listener_config& listener)
+{
+    return {listener.name, listener.endpoint, listener.tls,
+            listener.trusted};
+}
+
+// Binds every SMTP listener; the first failure ends start-up with the
+// listener's name and address.
+void listen_all(smtp_server& server, const config& settings,
+                spdlog::logger& logger)
+{
+    for (const listener_config& listener : settings.listeners) {
+        if (listener.kind != protocol::smtp)
+            continue;
+        try {
+            server.listen(to_listener_options(listener));
+        } catch (const std::exception& failure) {
+            throw command_error(exit_unavailable,
+                                "listener " + listener.name +
+                                    ": cannot listen on " +
+                                    listener.address + ": " +
+                                    failure.what());
+        }
+        log_line(logger, event_level::info, "listening",
+                 {{"listener", listener.name},
+                  {"address", listener.address},
+                  {"tls", to_string(listener.tls)}});
+    }
+}
+
+std::size_t io_threads()
+{
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// On SIGTERM or SIGINT: stop accepting, let sessions end, and let every
+// io_context return once its work is done.
+void stop_on_signal(asio::signal_set& signals, smtp_server& server,
+                    postern::io_pool& pool, spdlog::logger& logger)
+{
+    signals.async_wait([&](const std::error_code& error, int) {
+        if (error)
+            return;
+        log_line(logger, event_level::info, "stopping", {});
+        server.stop();
+        pool.release();
+    });
+}
+
+// When a listener fails to bind, the accept loops of those that did bind
+// must end before the server is destroyed.
+void listen_or_unwind(smtp_server& server, asio::signal_set& signals,
+                      postern::io_pool& pool, const config& settings,
+                      spdlog::logger& logger)
+{
+    try {
+        listen_all(server, settings, logger);
+    } catch (const command_error&) {
+        signals.cancel();
+        server.stop();
+        pool.release();
+        pool.run();
+        throw;
+    }
+}
+
+// The part of run that needs the directory, store and TLS context.
+int serve(const config& settings, postern::directory::sqlite_directory& users,
+          asio::ssl::context* tls,
+          const std::shared_ptr<spdlog::logger>& logger)
+{
+    postern::trust::rules trust = make_trust_rules(settings);
+    postern::store::maildir_store store = make_store(settings);
+    postern::io_pool pool(io_threads());
+    asio::thread_pool workers(worker_threads);
+    smtp_server server(pool, workers, users, trust, store,
+                       make_smtp_settings(settings),
+                       make_event_hook(logger), tls);
+
+    // The handler is in place before any port opens, so a signal during
+    // start-up still stops the server in order.
+    asio::signal_set signals(pool.main(), SIGINT, SIGTERM);
+    stop_on_signal(signals, server, pool, *logger);
+    listen_or_unwind(server, signals, pool, settings, *logger);
+
+    log_line(*logger, event_level::info, "started",
+             {{"identity", settings.identity},
+              {"data_dir", settings.data_dir.string()}});
+    pool.run();
+    workers.join();
+    log_line(*logger, event_level::info, "stopped", {});
+    return exit_success;
+}
+
+} // namespace
+
+int run_server(const config& settings)
+{
+    std::shared_ptr<spdlog::logger> logger = make_logger();
+    warn_unserved(settings, *logger);
+    create_data_folders(settings);
+    std::optional<asio::ssl::context> tls = make_tls_context(settings);
+    auto users = open_user_directory(settings);
+    warn_unknown_assumed_users(settings, *users, *logger);
+    return serve(settings, *users, tls ? &*tls : nullptr, logger);
+}
+
+} // namespace postern_server

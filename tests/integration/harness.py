@@ -1,0 +1,312 @@
+"""Run postern-server in a temporary data folder for integration tests.
+
+The server binary comes from the POSTERN_SERVER environment variable, which
+ctest sets. Every listener binds 127.0.0.1 on a port the OS chose free a
+moment before. Set POSTERN_KEEP_TEST_DATA=1 to keep the temporary folders.
+Standard library only.
+"""
+
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+
+SERVER = os.environ.get("POSTERN_SERVER", "postern-server")
+TEST_DATA = os.environ.get(
+    "POSTERN_TEST_DATA",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
+
+IDENTITY = "mail.test"
+LOCAL_DOMAINS = ("mail.test", "localhost")
+
+# Name, protocol and TLS mode of the listeners of every test server, the
+# same set as the embedded default.
+STANDARD_LISTENERS = (
+    ("smtp", "smtp", "starttls"),
+    ("submission", "smtp", "starttls"),
+    ("submissions", "smtp", "implicit"),
+    ("pop3", "pop3", "starttls"),
+    ("pop3s", "pop3", "implicit"),
+)
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+COMMAND_TIMEOUT = 60.0
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that was free when checked."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def toml_string(value):
+    """Quote a string for TOML. JSON escapes are valid TOML basic-string
+    escapes for every character of the Basic Multilingual Plane."""
+    return json.dumps(value)
+
+
+def toml_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    return toml_string(value)
+
+
+def run_cli(*args, input=None, timeout=COMMAND_TIMEOUT):
+    """Run postern-server with `args`; return the CompletedProcess with
+    text stdout and stderr."""
+    return subprocess.run(
+        [SERVER, *args], input=input, capture_output=True, text=True,
+        timeout=timeout, check=False)
+
+
+class Listener:
+    """One [[listener]] of a test server."""
+
+    def __init__(self, name, protocol, tls, trusted=False, port=None):
+        self.name = name
+        self.protocol = protocol
+        self.tls = tls
+        self.trusted = trusted
+        self.port = port if port is not None else free_port()
+
+    def to_toml(self):
+        return (
+            "[[listener]]\n"
+            f"name = {toml_string(self.name)}\n"
+            f"protocol = {toml_string(self.protocol)}\n"
+            f"address = {toml_string(f'127.0.0.1:{self.port}')}\n"
+            f"tls = {toml_string(self.tls)}\n"
+            f"trusted = {toml_value(self.trusted)}\n")
+
+
+class Server:
+    """A postern-server process with its own configuration and data folder.
+
+    extra_listeners: Listener objects, or dicts of Listener's arguments,
+        added to the standard five, e.g. a trusted listener without TLS.
+    smtp_auth, pop3_auth: {mechanism: "deny" | "allow" | "tls"} written to
+        [auth.smtp] and [auth.pop3].
+    assumptions: (network, user) pairs written as [[assumption]].
+    extra_config: TOML text appended to the file as it is.
+    server_settings: {key: value} added to [server], e.g.
+        {"max_message_size": 10000}.
+    """
+
+    def __init__(self, extra_listeners=(), smtp_auth=None, pop3_auth=None,
+                 assumptions=(), extra_config="", server_settings=None):
+        self.root = tempfile.mkdtemp(prefix="postern-test-")
+        self.data_dir = os.path.join(self.root, "data")
+        self.config_path = os.path.join(self.root, "postern.toml")
+        self.log_path = os.path.join(self.root, "server.log")
+        self.listeners = {}
+        for name, protocol, tls in STANDARD_LISTENERS:
+            self.listeners[name] = Listener(name, protocol, tls)
+        for listener in extra_listeners:
+            if isinstance(listener, dict):
+                listener = Listener(**listener)
+            self.listeners[listener.name] = listener
+        self.smtp_auth = dict(smtp_auth or {})
+        self.pop3_auth = dict(pop3_auth or {})
+        self.assumptions = list(assumptions)
+        self.extra_config = extra_config
+        self.server_settings = dict(server_settings or {})
+        self.process = None
+        self.returncode = None
+        self._log_file = None
+        self.write_config()
+
+    # Configuration
+
+    def config_text(self):
+        parts = [
+            "[server]\n"
+            f"identity = {toml_string(IDENTITY)}\n"
+            f"data_dir = {toml_string(self.data_dir)}\n"
+            f"local_domains = {toml_value(LOCAL_DOMAINS)}\n"
+            + "".join(f"{key} = {toml_value(value)}\n"
+                      for key, value in self.server_settings.items())
+        ]
+        parts += [listener.to_toml() for listener in self.listeners.values()]
+        for protocol, table in (("smtp", self.smtp_auth),
+                                ("pop3", self.pop3_auth)):
+            if table:
+                lines = [f"{key} = {toml_string(value)}\n"
+                         for key, value in table.items()]
+                parts.append(f"[auth.{protocol}]\n" + "".join(lines))
+        for network, user in self.assumptions:
+            parts.append("[[assumption]]\n"
+                         f"network = {toml_string(network)}\n"
+                         f"user = {toml_string(user)}\n")
+        if self.extra_config:
+            parts.append(self.extra_config)
+        return "\n".join(parts)
+
+    def write_config(self):
+        with open(self.config_path, "w", encoding="utf-8") as config:
+            config.write(self.config_text())
+
+    # Commands
+
+    def cli(self, *args, input=None):
+        """Run a postern-server command against this configuration."""
+        return run_cli("--config", self.config_path, *args, input=input)
+
+    def add_user(self, name, password, override=None, apop=False):
+        """Add an account through `user add --password-stdin`."""
+        args = ["user", "add", name, "--password-stdin"]
+        text = password + "\n"
+        if override is not None:
+            args.append("--pop3-override-stdin")
+            text += override + "\n"
+        if apop:
+            args.append("--apop")
+        result = self.cli(*args, input=text)
+        if result.returncode != 0:
+            raise AssertionError(
+                f"user add {name} failed with status {result.returncode}: "
+                f"{result.stderr.strip()}")
+        return result
+
+    # The process
+
+    def start(self):
+        """Start `run` and wait until every SMTP listener accepts."""
+        if self.process is not None:
+            raise RuntimeError("the server is already running")
+        self._log_file = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [SERVER, "run", "--config", self.config_path],
+            stdin=subprocess.DEVNULL, stdout=self._log_file,
+            stderr=self._log_file)
+        try:
+            self._wait_until_listening()
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_listening(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        waiting = [listener.port for listener in self.listeners.values()
+                   if listener.protocol == "smtp"]
+        while waiting:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"postern-server exited with status "
+                    f"{self.process.returncode} during start-up:\n"
+                    f"{self.log_text()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"postern-server did not listen on {waiting} within "
+                    f"{START_TIMEOUT} s:\n{self.log_text()}")
+            if self._accepts(waiting[0]):
+                waiting.pop(0)
+            else:
+                time.sleep(0.05)
+
+    @staticmethod
+    def _accepts(port):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        """Send SIGTERM and wait; kill the process if it does not exit in
+        time. Returns the exit status."""
+        if self.process is None:
+            return self.returncode
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=STOP_TIMEOUT)
+        self.returncode = self.process.returncode
+        self.process = None
+        self._log_file.close()
+        self._log_file = None
+        return self.returncode
+
+    def close(self):
+        """Stop the server and remove its folder."""
+        self.stop()
+        if not os.environ.get("POSTERN_KEEP_TEST_DATA"):
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # What the tests inspect
+
+    def port(self, name):
+        return self.listeners[name].port
+
+    def maildir(self, user):
+        return os.path.join(self.data_dir, "mail", user)
+
+    def log_text(self):
+        try:
+            with open(self.log_path, encoding="utf-8",
+                      errors="replace") as log:
+                return log.read()
+        except FileNotFoundError:
+            return ""
+
+    def mail_files(self, user, folder="new"):
+        """Return the sorted paths of the files in one Maildir folder of
+        `user` (tmp, new or cur); empty when the folder does not exist."""
+        return list_files(os.path.join(self.maildir(user), folder))
+
+    def queue_files(self, folder="new"):
+        """Return the sorted paths of the files in the relay queue folder
+        `folder` (tmp or new); empty when it does not exist."""
+        return list_files(os.path.join(self.data_dir, "queue", folder))
+
+
+def list_files(folder):
+    try:
+        names = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return []
+    return [os.path.join(folder, name) for name in names]
+
+
+def read_bytes(path):
+    with open(path, "rb") as file:
+        return file.read()
+
+
+class ServerTestCase(unittest.TestCase):
+    """A test case with a fresh Server per test in self.server.
+
+    Subclasses set server_options (keyword arguments of Server), and
+    autostart = False to start the server themselves.
+    """
+
+    server_options = {}
+    autostart = True
+
+    def setUp(self):
+        self.server = Server(**self.server_options)
+        self.addCleanup(self.server.close)
+        if self.autostart:
+            self.server.start()
