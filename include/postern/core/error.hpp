@@ -21,6 +21,7 @@ enum class error {
     user_exists,           ///< the account already exists
     timed_out,             ///< a session timer expired
     shutting_down,         ///< the server is stopping
+    maildrop_in_use,       ///< another session holds the POP3 maildrop
 };
 
 namespace detail {
@@ -44,6 +45,7 @@ public:
         case error::user_exists: return "user already exists";
         case error::timed_out: return "timed out";
         case error::shutting_down: return "server shutting down";
+        case error::maildrop_in_use: return "maildrop in use";
         }
         return "unknown postern error";
     }

@@ -7,6 +7,7 @@
 #include <postern/core/event.hpp>
 #include <postern/core/limits.hpp>
 #include <postern/core/line_reader.hpp>
+#include <postern/core/session_io.hpp>
 #include <postern/directory/credentials.hpp>
 #include <postern/smtp/message.hpp>
 #include <postern/smtp/session.hpp>
@@ -71,31 +72,32 @@ public:
 
     connection(Transport transport, services_type services,
                listener_info listener, std::string id)
-        : transport_(std::move(transport)), services_(services),
-          listener_(listener), id_(std::move(id)),
-          client_(transport_.remote_address().to_string()),
+        : services_(services), listener_(listener),
+          io_(std::move(transport), std::move(id), services.events,
+              read_buffer_size),
           machine_(services.config, make_connection_info(),
-                   supplied_secrets(services.directory)),
-          reader_(read_buffer_size)
+                   supplied_secrets(services.directory))
     {
+        io_.set_output_source([this] { return machine_.take_output(); });
     }
 
     /// Serves the connection until QUIT, an error, a timeout or a stop.
     asio::awaitable<void> run(bool over_limit = false)
     {
-        auto executor = co_await asio::this_coro::executor;
-        timer_.emplace(executor);
-        deadline_ = clock::now() + services_.config.command_timeout;
-        asio::co_spawn(executor, watchdog(this->shared_from_this()),
-                       asio::detached);
+        // GCC 12 miscompiles temporaries of class type in a co_await
+        // expression and co_await inside conditions, so arguments are named
+        // and awaited values are stored before they are tested.
+        typename session_io<Transport>::farewells farewells{
+            format_reply(replies::shutting_down),
+            format_reply(replies::timeout)};
+        std::shared_ptr<void> self = this->shared_from_this();
+        co_await io_.start(std::move(self), services_.config.command_timeout,
+                           std::move(farewells));
+        io_.log(event_level::info, "connect", {{"listener", listener_.name}});
 
-        log(event_level::info, "connect",
-            {{"listener", listener_.name}});
-        // GCC 12 miscompiles co_await inside conditions, so every awaited
-        // value is stored before it is tested.
         if (over_limit) {
-            append_reply(pending_, replies::too_many_sessions);
-            co_await flush();
+            auto line = format_reply(replies::too_many_sessions);
+            co_await io_.say_goodbye(line);
         } else {
             bool opened = co_await open();
             if (opened)
@@ -107,12 +109,7 @@ public:
     /// Ends the session at the next command boundary with 421; a message
     /// being received is finished first. Call on the connection's
     /// executor.
-    void request_stop()
-    {
-        stop_requested_ = true;
-        if (timer_)
-            timer_->cancel();
-    }
+    void request_stop() { io_.request_stop(); }
 
 private:
     // An AUTH line may carry an initial response of up to 12288 octets
@@ -121,15 +118,20 @@ private:
     static constexpr std::size_t read_buffer_size = 16384;
     static constexpr std::chrono::seconds tls_handshake_timeout{30};
 
-    using clock = std::chrono::steady_clock;
+    static std::string format_reply(const reply& r)
+    {
+        std::string line;
+        append_reply(line, r);
+        return line;
+    }
 
     connection_info make_connection_info() const
     {
         connection_info info;
         info.tls_offered = listener_.tls == tls_mode::starttls &&
-                           transport_.can_start_tls();
-        info.encrypted = transport_.encrypted();
-        info.client_address = client_;
+                           io_.transport().can_start_tls();
+        info.encrypted = io_.transport().encrypted();
+        info.client_address = io_.client();
         return info;
     }
 
@@ -146,7 +148,7 @@ private:
     asio::awaitable<bool> open()
     {
         if (listener_.tls == tls_mode::implicit) {
-            bool secured = co_await handshake();
+            bool secured = co_await io_.handshake(tls_handshake_timeout);
             if (!secured)
                 co_return false;
             machine_.tls_started();
@@ -158,15 +160,16 @@ private:
 
     asio::awaitable<void> serve()
     {
-        while (!closed_) {
-            auto line = co_await next_line(auth_line_limit, true);
+        while (!io_.closed()) {
+            auto line = co_await io_.next_line(
+                auth_line_limit, services_.config.command_timeout, true);
             if (!line)
                 co_return;
 
             auto next = line->state == line_reader::status::too_long
                             ? machine_.on_line_too_long()
                             : machine_.on_line(line->text);
-            while (next != action::none && !closed_)
+            while (next != action::none && !io_.closed())
                 next = co_await perform(next);
         }
     }
@@ -183,119 +186,18 @@ private:
         case action::authenticated: co_return on_authenticated();
         case action::auth_failed: co_return on_auth_failed();
         case action::close:
-            co_await flush();
-            close();
+            co_await io_.flush();
+            io_.close();
             co_return action::none;
         case action::none: break;
         }
         co_return action::none;
     }
 
-    // Returns the next line, reading as needed; nullopt when the
-    // connection is gone. Replies are flushed only when no complete line
-    // is buffered, which is what PIPELINING needs (RFC 2920, section 3.2).
-    asio::awaitable<std::optional<line_reader::result>>
-    next_line(std::size_t limit, bool command)
-    {
-        while (!closed_) {
-            auto line = reader_.next_line(limit);
-            if (line.state != line_reader::status::incomplete)
-                co_return line;
-
-            co_await flush();
-            if (command && stop_requested_ && !closed_) {
-                co_await say_goodbye(replies::shutting_down);
-                co_return std::nullopt;
-            }
-            if (closed_)
-                co_return std::nullopt;
-            bool filled = co_await fill(command);
-            if (!filled)
-                co_return std::nullopt;
-        }
-        co_return std::nullopt;
-    }
-
-    asio::awaitable<bool> fill(bool command)
-    {
-        auto space = reader_.prepare();
-        if (space.empty()) {
-            close();
-            co_return false;
-        }
-
-        set_deadline(command ? services_.config.command_timeout
-                             : services_.config.data_timeout);
-        waiting_for_command_ = command;
-        std::error_code ec;
-        auto n = co_await transport_.read_some(
-            asio::buffer(space.data(), space.size()), ec);
-        waiting_for_command_ = false;
-        if (ec) {
-            close();
-            co_return false;
-        }
-        reader_.commit(n);
-        co_return true;
-    }
-
-    // The watchdog sleeps until the deadline it last saw; wake it when the
-    // new deadline is earlier.
-    void set_deadline(std::chrono::seconds timeout)
-    {
-        deadline_ = clock::now() + timeout;
-        if (timer_ && deadline_ < timer_->expiry())
-            timer_->cancel();
-    }
-
-    asio::awaitable<void> flush()
-    {
-        pending_ += machine_.take_output();
-        if (pending_.empty() || closed_)
-            co_return;
-        auto bytes = std::exchange(pending_, {});
-        std::error_code ec;
-        co_await transport_.write(asio::buffer(bytes), ec);
-        if (ec)
-            close();
-    }
-
-    asio::awaitable<void> say_goodbye(const reply& r)
-    {
-        append_reply(pending_, r);
-        co_await flush();
-        close();
-    }
-
-    asio::awaitable<bool> handshake()
-    {
-        set_deadline(tls_handshake_timeout);
-        std::error_code ec;
-        co_await transport_.start_tls(ec);
-        if (ec) {
-            auto reason = ec.message();
-            log(event_level::info, "tls-failed", {{"error", reason}});
-            close();
-            co_return false;
-        }
-        auto details = transport_.tls();
-        log(event_level::info, "tls",
-            {{"version", details ? details->version : ""},
-             {"cipher", details ? details->cipher : ""}});
-        co_return true;
-    }
-
-    // RFC 3207, section 4: "220 Ready to start TLS" goes out in clear,
-    // then the handshake. Anything the client sent after STARTTLS and
-    // before the handshake was sent in clear and could have been injected
-    // by an attacker (CVE-2011-0411), so it is dropped unread.
+    // RFC 3207, section 4.2: after the handshake the session starts over.
     asio::awaitable<action> start_tls()
     {
-        co_await flush();
-        reader_.discard_buffered();
-        if (closed_)
-            co_return action::none;
-        bool secured = co_await handshake();
+        bool secured = co_await io_.upgrade(tls_handshake_timeout);
         if (!secured)
             co_return action::none;
         machine_.tls_started();
@@ -364,10 +266,12 @@ private:
 
     asio::awaitable<action> receive_data()
     {
-        co_await flush();
+        co_await io_.flush();
         message_assembler message(services_.config.max_message_size);
         while (true) {
-            auto line = co_await next_line(text_line_limit, false);
+            auto line = co_await io_.next_line(
+                message_assembler::wire_line_limit,
+                services_.config.data_timeout, false);
             if (!line) {
                 log(event_level::info, "data-aborted",
                     {{"reason", "connection lost"}});
@@ -405,7 +309,7 @@ private:
     // durable before the 250 reply.
     asio::awaitable<data_outcome> store_message(const std::string& body)
     {
-        auto id = id_ + "." + std::to_string(++messages_);
+        auto id = io_.id() + "." + std::to_string(++messages_);
         auto received = received_header(trace(id), std::time(nullptr));
         auto return_path = return_path_header(machine_.reverse_path());
         store::envelope relay{machine_.reverse_path(),
@@ -452,9 +356,9 @@ private:
         trace_info info;
         info.identity = services_.config.identity;
         info.helo = machine_.helo_name();
-        info.client_address = client_;
+        info.client_address = io_.client();
         info.esmtp = machine_.esmtp();
-        info.tls = transport_.tls();
+        info.tls = io_.transport().tls();
         if (machine_.authenticated_user())
             info.authenticated_user = *machine_.authenticated_user();
         info.id = id;
@@ -482,7 +386,7 @@ private:
     {
         trust::client client;
         client.trusted_listener = listener_.trusted;
-        client.address = transport_.remote_address();
+        client.address = io_.transport().remote_address();
         client.authenticated_user = machine_.authenticated_user();
         machine_.set_trust(services_.trust.evaluate(client));
     }
@@ -501,82 +405,29 @@ private:
     {
         log(event_level::info, "auth",
             {{"mechanism", machine_.mechanism_name()},
-             {"user", machine_.sasl_request().authcid},
+             {"user", machine_.login_user()},
              {"result", "failed"}});
         return action::none;
     }
 
-    // Sends 421 on a timeout or a stop while the session waits for a
-    // command, and closes the connection when any other read or a TLS
-    // handshake passes its deadline. It runs beside the session on the
-    // same thread, so it writes only while the session is blocked in a
-    // command read and is not writing itself. A stop during DATA is left
-    // to the session, which checks for it before the next command.
-    static asio::awaitable<void> watchdog(std::shared_ptr<connection> self)
-    {
-        while (!self->closed_) {
-            self->timer_->expires_at(self->deadline_);
-            std::error_code ec;
-            co_await self->timer_->async_wait(
-                asio::redirect_error(asio::use_awaitable, ec));
-            if (self->closed_)
-                co_return;
-
-            bool expired = clock::now() >= self->deadline_;
-            bool stop = self->stop_requested_;
-            if (self->waiting_for_command_ && (expired || stop)) {
-                self->log(event_level::info, expired ? "timeout" : "stop",
-                          {});
-                co_await self->say_goodbye(expired ? replies::timeout
-                                                   : replies::shutting_down);
-                co_return;
-            }
-            if (expired)
-                self->close();
-        }
-    }
-
-    void close()
-    {
-        if (closed_)
-            return;
-        closed_ = true;
-        transport_.close();
-        if (timer_)
-            timer_->cancel();
-    }
-
     void finish()
     {
-        close();
-        log(event_level::info, "disconnect",
-            {{"messages", std::to_string(messages_)}});
+        io_.close();
+        auto count = std::to_string(messages_);
+        io_.log(event_level::info, "disconnect", {{"messages", count}});
     }
 
     void log(event_level level, std::string_view name,
              std::initializer_list<std::pair<std::string_view,
                                              std::string_view>> fields)
     {
-        if (!services_.events)
-            return;
-        event e{level, id_, client_, name, fields};
-        services_.events(e);
+        io_.log(level, name, fields);
     }
 
-    Transport transport_;
     services_type services_;
     listener_info listener_;
-    std::string id_;
-    std::string client_;
+    session_io<Transport> io_;
     session<Mechanisms> machine_;
-    line_reader reader_;
-    std::string pending_;
-
-    std::optional<asio::steady_timer> timer_;
-    clock::time_point deadline_ = clock::now();
-    bool waiting_for_command_ = false;
-    bool stop_requested_ = false;
-    bool closed_ = false;
     unsigned messages_ = 0;
 };
 

@@ -3,6 +3,7 @@
 // section 4.4.
 #pragma once
 
+#include <postern/core/limits.hpp>
 #include <postern/smtp/session.hpp>
 #include <postern/transport/transport.hpp>
 
@@ -24,6 +25,13 @@ namespace postern::smtp {
 /// message is read to its end and rejected as a whole.
 class message_assembler {
 public:
+    /// Octets of text per line, without CRLF and dot-stuffing.
+    static constexpr std::size_t max_line_octets = text_line_limit - 2;
+
+    /// The longest line, with CRLF and a stuffed dot, that a line reader
+    /// must accept so that add_line() sees it.
+    static constexpr std::size_t wire_line_limit = text_line_limit + 1;
+
     explicit message_assembler(std::size_t max_size) : max_size_(max_size)
     {
     }
@@ -38,6 +46,11 @@ public:
             line.remove_prefix(1);
         if (line.find_first_of("\r\n") != std::string_view::npos)
             flag(data_outcome::bare_line_ending);
+        // RFC 5321, section 4.5.3.1.6: 998 octets of text before CRLF,
+        // counted before dot-stuffing, so a 998-octet line that starts
+        // with a dot arrives as 999 octets and is accepted.
+        if (line.size() > max_line_octets)
+            flag(data_outcome::line_too_long);
 
         // The limit counts octets as received, with CRLF.
         received_ += line.size() + 2;

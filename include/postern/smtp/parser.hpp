@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -284,13 +285,16 @@ split_parameters(std::string_view rest)
     return out;
 }
 
+// RFC 1870: size-value is 1*20DIGIT. A value that overflows 64 bits is
+// still a size, and larger than any limit, so it saturates.
 inline std::optional<std::uint64_t> parse_decimal(std::string_view s)
 {
-    // RFC 1870: size-value is 1*20DIGIT.
     if (s.empty() || s.size() > 20)
         return std::nullopt;
     std::uint64_t value = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec == std::errc::result_out_of_range)
+        return std::numeric_limits<std::uint64_t>::max();
     if (ec != std::errc{} || end != s.data() + s.size())
         return std::nullopt;
     return value;

@@ -195,6 +195,9 @@ public:
     /// or the last failure; its password is wiped on the next step.
     sasl::step& sasl_request() noexcept { return last_step_; }
     std::string_view mechanism_name() const noexcept { return mechanism_; }
+    /// The user name the client gave in the current or last login
+    /// attempt, as sent; empty when it gave none.
+    const std::string& login_user() const noexcept { return login_user_; }
 
     const std::string& pending_user() const noexcept { return pending_user_; }
     const std::string& reverse_path() const noexcept { return reverse_path_; }
@@ -496,6 +499,7 @@ private:
         sasl::context context{config_.identity, connection_.encrypted};
         exchange_ = Mechanisms::create(name, context);
         mechanism_ = exchange_->name();
+        login_user_.clear();
         if (!initial)
             return on_step(exchange_->start(std::nullopt));
 
@@ -546,6 +550,8 @@ private:
     action on_step(sasl::step step)
     {
         last_step_ = std::move(step);
+        if (!last_step_.authcid.empty())
+            login_user_ = last_step_.authcid;
         switch (last_step_.kind) {
         case sasl::step_kind::challenge:
             send_challenge(last_step_.data);
@@ -666,6 +672,7 @@ private:
 
     std::optional<typename Mechanisms::exchange> exchange_;
     std::string_view mechanism_;
+    std::string login_user_;
     sasl::step last_step_;
     bool pending_success_ = false;
     std::string authenticated_as_;

@@ -1,6 +1,7 @@
 // Run-time settings of an SMTP server: identity, domains, limits, listeners.
 #pragma once
 
+#include <postern/core/listener.hpp>
 #include <postern/sasl/availability.hpp>
 
 #include <asio/ip/tcp.hpp>
@@ -12,19 +13,8 @@
 
 namespace postern::smtp {
 
-/// How a listener uses TLS.
-enum class tls_mode {
-    none,     ///< plain text only
-    starttls, ///< plain text, STARTTLS offered (RFC 3207)
-    implicit, ///< TLS from the first byte (RFC 8314, port 465)
-};
-
-struct listener_options {
-    std::string name;                 ///< for logs, e.g. "submission"
-    asio::ip::tcp::endpoint endpoint; ///< address and port to bind
-    tls_mode tls = tls_mode::starttls;
-    bool trusted = false; ///< clients on this listener may relay
-};
+using postern::listener_options;
+using postern::tls_mode;
 
 struct settings {
     std::string identity; ///< the server's host name (greeting, Received:)

@@ -31,6 +31,18 @@ BOOST_AUTO_TEST_CASE(assembler_keeps_998_octet_line)
     BOOST_TEST(m.body() == line + "\n");
 }
 
+BOOST_AUTO_TEST_CASE(assembler_limits_unstuffed_line_length)
+{
+    message_assembler stuffed(10000);
+    stuffed.add_line("." + std::string(998, '.'));
+    BOOST_TEST(!stuffed.rejection().has_value());
+    BOOST_TEST(stuffed.body() == std::string(998, '.') + "\n");
+
+    message_assembler over(10000);
+    over.add_line(std::string(999, 'x'));
+    BOOST_TEST((over.rejection() == data_outcome::line_too_long));
+}
+
 BOOST_AUTO_TEST_CASE(assembler_rejects_bare_line_endings)
 {
     const std::string lines[] = {"a\nb", "a\rb", "trailing\r", "\n.\n"};

@@ -119,6 +119,10 @@ BOOST_AUTO_TEST_CASE(mail_from_reads_parameters)
     BOOST_TEST(*parsed.value->parameters.size == 12345u);
     BOOST_TEST(parsed.value->parameters.eight_bit);
 
+    auto huge = parse_mail_from("FROM:<a@b.example> SIZE=99999999999999999999");
+    BOOST_TEST_REQUIRE(huge.value.has_value());
+    BOOST_TEST(*huge.value->parameters.size == UINT64_MAX);
+
     auto seven = parse_mail_from("FROM:<a@b.example> body=7bit");
     BOOST_TEST_REQUIRE(seven.value.has_value());
     BOOST_TEST(!seven.value->parameters.eight_bit);
