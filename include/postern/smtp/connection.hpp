@@ -54,7 +54,7 @@ struct services {
 
 /// The listener that accepted a session.
 struct listener_info {
-    std::string_view name;
+    std::string name;
     bool trusted = false;
     tls_mode tls = tls_mode::none;
 };

@@ -4,6 +4,7 @@
 
 #include <postern/core/event.hpp>
 #include <postern/core/io_pool.hpp>
+#include <postern/core/server_core.hpp>
 #include <postern/directory/credentials.hpp>
 #include <postern/smtp/connection.hpp>
 #include <postern/smtp/settings.hpp>
@@ -56,178 +57,42 @@ public:
     server(io_pool& pool, asio::thread_pool& workers, Directory& directory,
            Trust& trust, Store& store, settings config, event_hook events,
            asio::ssl::context* tls)
-        : pool_(pool), config_(std::move(config)),
-          events_(std::move(events)), tls_(tls),
+        : config_(std::move(config)), events_(std::move(events)),
           services_{directory, trust, store, workers, config_, events_},
-          id_prefix_(std::random_device{}())
+          core_(pool, events_, tls, config_.max_sessions,
+                [this](transport::tcp_transport transport,
+                       const listener_options& listener, std::string id) {
+                    return std::make_shared<connection_type>(
+                        std::move(transport), services_,
+                        listener_info{listener.name, listener.trusted,
+                                      listener.tls},
+                        std::move(id));
+                })
     {
     }
 
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 
-    /// Binds a listener and starts accepting on the pool's main context.
-    /// Throws std::system_error when the address cannot be bound, and
-    /// std::invalid_argument for a TLS listener without a TLS context.
-    void listen(const listener_options& options)
-    {
-        if (options.tls != tls_mode::none && !tls_)
-            throw std::invalid_argument("listener " + options.name +
-                                        " needs TLS but none is configured");
+    /// Binds a listener; see server_core::listen().
+    void listen(const listener_options& options) { core_.listen(options); }
 
-        auto acceptor =
-            std::make_shared<asio::ip::tcp::acceptor>(pool_.main());
-        acceptor->open(options.endpoint.protocol());
-        acceptor->set_option(asio::socket_base::reuse_address(true));
-        acceptor->bind(options.endpoint);
-        acceptor->listen(asio::socket_base::max_listen_connections);
-
-        auto listener = std::make_shared<listener_options>(options);
-        listener->endpoint = acceptor->local_endpoint();
-        {
-            std::lock_guard lock(mutex_);
-            acceptors_.push_back(acceptor);
-        }
-        asio::co_spawn(pool_.main(), accept_loop(acceptor, listener),
-                       asio::detached);
-    }
-
-    /// The bound address of each listener, in listen() order (useful when
-    /// a listener asked for port 0).
+    /// The bound address of each listener, in listen() order.
     std::vector<asio::ip::tcp::endpoint> local_endpoints() const
     {
-        std::lock_guard lock(mutex_);
-        std::vector<asio::ip::tcp::endpoint> endpoints;
-        for (const auto& acceptor : acceptors_)
-            endpoints.push_back(acceptor->local_endpoint());
-        return endpoints;
+        return core_.local_endpoints();
     }
 
-    /// Stops accepting and requests every session to end: sessions waiting for
-    /// a command get 421 now, a session receiving a message finishes it.
-    /// Thread-safe.
-    void stop()
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-        for (auto& acceptor : acceptors_)
-            asio::post(pool_.main(), [acceptor] {
-                std::error_code ignored;
-                acceptor->close(ignored);
-            });
-        for (auto& [id, entry] : sessions_)
-            asio::post(entry.executor, [weak = entry.session] {
-                if (auto session = weak.lock())
-                    session->request_stop();
-            });
-    }
+    /// Stops accepting and requests every session to end: sessions waiting
+    /// for a command get 421 now, a session receiving a message finishes
+    /// it. Thread-safe.
+    void stop() { core_.stop(); }
 
 private:
-    struct session_entry {
-        asio::any_io_executor executor;
-        std::weak_ptr<connection_type> session;
-    };
-
-    asio::awaitable<void>
-    accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor,
-                std::shared_ptr<listener_options> listener)
-    {
-        while (acceptor->is_open()) {
-            std::error_code ec;
-            auto socket = co_await acceptor->async_accept(
-                pool_.next(), asio::redirect_error(asio::use_awaitable, ec));
-            if (ec == asio::error::operation_aborted || !acceptor->is_open())
-                co_return;
-            if (ec) {
-                co_await back_off(*listener, ec);
-                continue;
-            }
-            start_session(std::move(socket), listener);
-        }
-    }
-
-    // Running out of file descriptors makes accept fail at once, again and
-    // again; pause instead of spinning.
-    asio::awaitable<void> back_off(const listener_options& listener,
-                                   std::error_code ec)
-    {
-        auto reason = ec.message();
-        if (events_)
-            events_(event{event_level::error, "-", "-", "accept-failed",
-                          {{"listener", listener.name}, {"error", reason}}});
-        asio::steady_timer pause(pool_.main(), std::chrono::milliseconds(100));
-        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-
-    void start_session(asio::ip::tcp::socket socket,
-                       std::shared_ptr<listener_options> listener)
-    {
-        std::error_code ignored;
-        socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-        auto executor = socket.get_executor();
-        auto id = next_session_id();
-
-        auto* context = listener->tls == tls_mode::none ? nullptr : tls_;
-        auto session = std::make_shared<connection_type>(
-            transport::tcp_transport(std::move(socket), context), services_,
-            listener_info{listener->name, listener->trusted, listener->tls},
-            id);
-
-        bool over_limit = !register_session(id, executor, session);
-        asio::co_spawn(
-            executor,
-            [this, session, listener, id, over_limit]()
-                -> asio::awaitable<void> {
-                co_await session->run(over_limit);
-                unregister_session(id);
-            },
-            asio::detached);
-    }
-
-    // Returns false when the server is full or stopping; the session then
-    // only sends 421 and closes.
-    bool register_session(const std::string& id,
-                          asio::any_io_executor executor,
-                          const std::shared_ptr<connection_type>& session)
-    {
-        std::lock_guard lock(mutex_);
-        bool accepted =
-            !stopping_ && sessions_.size() < config_.max_sessions;
-        sessions_.emplace(id, session_entry{executor, session});
-        return accepted;
-    }
-
-    void unregister_session(const std::string& id)
-    {
-        std::lock_guard lock(mutex_);
-        sessions_.erase(id);
-    }
-
-    // A per-process random prefix and a counter: unique within the run and
-    // unlikely to repeat across restarts, so log lines and message ids
-    // of different runs stay apart.
-    std::string next_session_id()
-    {
-        auto n = counter_.fetch_add(1, std::memory_order_relaxed);
-        char text[32];
-        std::snprintf(text, sizeof text, "%06x%06llx",
-                      id_prefix_ & 0xffffffu,
-                      static_cast<unsigned long long>(n));
-        return text;
-    }
-
-    io_pool& pool_;
     settings config_;
     event_hook events_;
-    asio::ssl::context* tls_;
     typename connection_type::services_type services_;
-
-    mutable std::mutex mutex_;
-    std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
-    std::unordered_map<std::string, session_entry> sessions_;
-    bool stopping_ = false;
-    std::uint32_t id_prefix_;
-    std::atomic<std::uint64_t> counter_{0};
+    server_core<connection_type> core_;
 };
 
 } // namespace postern::smtp
