@@ -118,7 +118,7 @@ void write_relay(std::ostream& out, const config& value)
     if (value.smarthost)
         put_string(out, "smarthost", *value.smarthost);
     else
-        out << "# no smarthost: mail goes to the MX of each domain\n";
+        out << "# no smarthost: relayed mail stays in the queue folder\n";
 }
 
 } // namespace
