@@ -11,8 +11,9 @@ namespace postern_server {
 using smtp_mechanisms =
     postern::sasl::mechanism_set<postern::sasl::plain, postern::sasl::login>;
 
-// TODO: POP3 is not served yet, so no POP3 mechanism is compiled in; USER,
-// APOP and the SASL mechanisms of POP3 AUTH belong here once it is.
-using pop3_mechanisms = postern::sasl::mechanism_set<>;
+// POP3 AUTH (RFC 5034). USER/PASS and APOP are built into every POP3
+// server; [auth.pop3] USER and APOP switch them.
+using pop3_mechanisms =
+    postern::sasl::mechanism_set<postern::sasl::plain, postern::sasl::login>;
 
 } // namespace postern_server

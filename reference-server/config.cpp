@@ -52,11 +52,12 @@ bool is_known_mechanism(protocol kind, std::string_view mechanism)
     return common || (kind == protocol::pop3 && is_pop3_only(mechanism));
 }
 
+// USER/PASS and APOP are part of every POP3 server.
 bool is_compiled_in(protocol kind, std::string_view mechanism)
 {
     if (kind == protocol::smtp)
         return smtp_mechanisms::contains(mechanism);
-    return pop3_mechanisms::contains(mechanism);
+    return is_pop3_only(mechanism) || pop3_mechanisms::contains(mechanism);
 }
 
 // The password mechanisms need TLS by default because they send the

@@ -7,6 +7,7 @@
 
 #include <postern/core/io_pool.hpp>
 #include <postern/directory/sqlite.hpp>
+#include <postern/pop3/server.hpp>
 #include <postern/smtp/server.hpp>
 #include <postern/store/maildir.hpp>
 #include <postern/tls/certificate.hpp>
@@ -32,6 +33,31 @@ using smtp_server =
     postern::smtp::server<postern::directory::sqlite_directory,
                           smtp_mechanisms, postern::trust::rules,
                           postern::store::maildir_store>;
+
+using pop3_server =
+    postern::pop3::server<postern::directory::sqlite_directory,
+                          pop3_mechanisms>;
+
+// Both protocol servers of one run, started and stopped together.
+struct servers {
+    smtp_server& smtp;
+    pop3_server& pop3;
+
+    void listen(const listener_config& listener,
+                const postern::listener_options& options)
+    {
+        if (listener.kind == protocol::smtp)
+            smtp.listen(options);
+        else
+            pop3.listen(options);
+    }
+
+    void stop()
+    {
+        smtp.stop();
+        pop3.stop();
+    }
+};
 
 using postern::event;
 using postern::event_level;
@@ -106,6 +132,14 @@ postern::smtp::settings make_smtp_settings(const config& settings)
     return result;
 }
 
+postern::pop3::settings make_pop3_settings(const config& settings)
+{
+    postern::pop3::settings result;
+    result.identity = settings.identity;
+    result.auth = settings.pop3_auth;
+    return result;
+}
+
 postern::store::maildir_store make_store(const config& settings)
 {
     try {
@@ -124,15 +158,6 @@ void warn_unserved(const config& settings, spdlog::logger& logger)
     for (const config_warning& warning : settings.warnings)
         log_line(logger, event_level::warning, "config",
                  {{"key", warning.key}, {"reason", warning.reason}});
-
-    // TODO: serve POP3 listeners once the POP3 server exists.
-    for (const listener_config& listener : settings.listeners) {
-        if (listener.kind == protocol::pop3)
-            log_line(logger, event_level::warning, "not-served",
-                     {{"listener", listener.name},
-                      {"address", listener.address},
-                      {"reason", "not-implemented"}});
-    }
 
     // TODO: no relay delivery agent exists yet, so relayed mail waits in
     // queue/ and [relay] smarthost has no effect.
@@ -155,23 +180,21 @@ void warn_unknown_assumed_users(const config& settings,
     }
 }
 
-postern::smtp::listener_options to_listener_options(
+postern::listener_options to_listener_options(
     const listener_config& listener)
 {
     return {listener.name, listener.endpoint, listener.tls,
             listener.trusted};
 }
 
-// Binds every SMTP listener; the first failure ends start-up with the
+// Binds every listener; the first failure ends start-up with the
 // listener's name and address.
-void listen_all(smtp_server& server, const config& settings,
+void listen_all(servers& server, const config& settings,
                 spdlog::logger& logger)
 {
     for (const listener_config& listener : settings.listeners) {
-        if (listener.kind != protocol::smtp)
-            continue;
         try {
-            server.listen(to_listener_options(listener));
+            server.listen(listener, to_listener_options(listener));
         } catch (const std::exception& failure) {
             throw command_error(exit_unavailable,
                                 "listener " + listener.name +
@@ -193,7 +216,7 @@ std::size_t io_threads()
 
 // On SIGTERM or SIGINT: stop accepting, let sessions end, and let every
 // io_context return once its work is done.
-void stop_on_signal(asio::signal_set& signals, smtp_server& server,
+void stop_on_signal(asio::signal_set& signals, servers& server,
                     postern::io_pool& pool, spdlog::logger& logger)
 {
     signals.async_wait([&](const std::error_code& error, int) {
@@ -207,7 +230,7 @@ void stop_on_signal(asio::signal_set& signals, smtp_server& server,
 
 // When a listener fails to bind, the accept loops of those that did bind
 // must end before the server is destroyed.
-void listen_or_unwind(smtp_server& server, asio::signal_set& signals,
+void listen_or_unwind(servers& server, asio::signal_set& signals,
                       postern::io_pool& pool, const config& settings,
                       spdlog::logger& logger)
 {
@@ -231,9 +254,12 @@ int serve(const config& settings, postern::directory::sqlite_directory& users,
     postern::store::maildir_store store = make_store(settings);
     postern::io_pool pool(io_threads());
     asio::thread_pool workers(worker_threads);
-    smtp_server server(pool, workers, users, trust, store,
-                       make_smtp_settings(settings),
-                       make_event_hook(logger), tls);
+    auto events = make_event_hook(logger);
+    smtp_server smtp(pool, workers, users, trust, store,
+                     make_smtp_settings(settings), events, tls);
+    pop3_server pop3(pool, workers, users, settings.data_dir / "mail",
+                     make_pop3_settings(settings), events, tls);
+    servers server{smtp, pop3};
 
     // The handler is in place before any port opens, so a signal during
     // start-up still stops the server in order.

@@ -9,6 +9,7 @@ Standard library only.
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -200,8 +201,7 @@ class Server:
 
     def _wait_until_listening(self):
         deadline = time.monotonic() + START_TIMEOUT
-        waiting = [listener.port for listener in self.listeners.values()
-                   if listener.protocol == "smtp"]
+        waiting = [listener.port for listener in self.listeners.values()]
         while waiting:
             if self.process.poll() is not None:
                 raise RuntimeError(
@@ -310,3 +310,237 @@ class ServerTestCase(unittest.TestCase):
         self.addCleanup(self.server.close)
         if self.autostart:
             self.server.start()
+
+
+# SMTP clients for byte-exact tests
+
+SOCKET_TIMEOUT = 10.0
+CLIENT_NAME = "client.test"
+
+
+def client_tls_context():
+    """Return a client SSL context that accepts the test server's
+    self-signed certificate without checking it."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def sasl_plain(user, password, authzid=""):
+    """Return the base64 PLAIN message of RFC 4616 as ASCII text."""
+    message = f"{authzid}\0{user}\0{password}".encode("utf-8")
+    return base64.b64encode(message).decode("ascii")
+
+
+def b64(text):
+    """Return the base64 encoding of a UTF-8 string as ASCII text."""
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+class ConnectionClosed(AssertionError):
+    """The server closed the connection while a reply was expected."""
+
+
+class SmtpClient:
+    """An SMTP client over a plain socket that returns replies as the exact
+    bytes received, so tests can compare codes, text and CRLFs.
+
+    Every read waits at most `timeout` seconds. With implicit_tls the TLS
+    handshake runs before the greeting is read.
+    """
+
+    def __init__(self, port, implicit_tls=False, timeout=SOCKET_TIMEOUT):
+        self.timeout = timeout
+        self.sock = socket.create_connection(("127.0.0.1", port),
+                                             timeout=timeout)
+        self.buffer = b""
+        if implicit_tls:
+            self.sock = client_tls_context().wrap_socket(
+                self.sock, server_hostname=IDENTITY)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, data):
+        """Send bytes (or an ASCII str) in one write call."""
+        if isinstance(data, str):
+            data = data.encode("ascii")
+        self.sock.sendall(data)
+
+    def command(self, line):
+        """Send one command line with CRLF and return its reply."""
+        if isinstance(line, str):
+            line = line.encode("utf-8")
+        self.send(line + b"\r\n")
+        return self.read_reply()
+
+    def _receive(self):
+        try:
+            chunk = self.sock.recv(65536)
+        except (ConnectionResetError, ssl.SSLEOFError):
+            chunk = b""
+        if not chunk:
+            raise ConnectionClosed(
+                f"connection closed; unread bytes {self.buffer!r}")
+        self.buffer += chunk
+
+    def read_line(self):
+        """Return the next line with its CRLF."""
+        while b"\r\n" not in self.buffer:
+            self._receive()
+        end = self.buffer.index(b"\r\n") + 2
+        line, self.buffer = self.buffer[:end], self.buffer[end:]
+        return line
+
+    def read_reply(self):
+        """Return one whole reply, every line of a multiline reply
+        included, as the bytes received."""
+        reply = b""
+        while True:
+            line = self.read_line()
+            reply += line
+            # The last line of a reply has a space (or nothing) after the
+            # code; the others have a hyphen (RFC 5321, section 4.2.1).
+            if line[3:4] != b"-":
+                return reply
+
+    def read_replies(self, count):
+        return [self.read_reply() for _ in range(count)]
+
+    def read_available(self, wait=0.5):
+        """Return the buffered bytes plus whatever arrives within `wait`
+        seconds, and consume them. Returns b"" on silence."""
+        data, self.buffer = self.buffer, b""
+        self.sock.settimeout(wait)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except (socket.timeout, ssl.SSLWantReadError):
+            pass
+        finally:
+            self.sock.settimeout(self.timeout)
+        return data
+
+    def read_until_closed(self):
+        """Return every byte received until the server closes the
+        connection; fails the test if it stays open past the timeout."""
+        data, self.buffer = self.buffer, b""
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout as error:
+                raise AssertionError(
+                    f"the server kept the connection open; received "
+                    f"{data!r}") from error
+            except (ConnectionResetError, ssl.SSLEOFError):
+                return data
+            if not chunk:
+                return data
+            data += chunk
+
+    def starttls(self):
+        """Run the TLS handshake on this connection after a 220 reply to
+        STARTTLS. Bytes already buffered would have been sent in clear, so
+        they fail the test."""
+        if self.buffer:
+            raise AssertionError(
+                f"bytes after the STARTTLS reply: {self.buffer!r}")
+        self.sock = client_tls_context().wrap_socket(
+            self.sock, server_hostname=IDENTITY)
+
+    def ehlo(self, name=CLIENT_NAME):
+        return self.command(f"EHLO {name}")
+
+    def secure(self, name=CLIENT_NAME):
+        """EHLO, STARTTLS, handshake and EHLO again; returns the second
+        EHLO reply."""
+        self.ehlo(name)
+        reply = self.command("STARTTLS")
+        if reply != b"220 2.0.0 Ready to start TLS\r\n":
+            raise AssertionError(f"STARTTLS failed: {reply!r}")
+        self.starttls()
+        return self.ehlo(name)
+
+    def authenticate(self, user, password):
+        """AUTH PLAIN with an initial response; fails the test unless the
+        server replies 235."""
+        reply = self.command(f"AUTH PLAIN {sasl_plain(user, password)}")
+        if reply != b"235 2.7.0 Authentication successful\r\n":
+            raise AssertionError(f"AUTH PLAIN failed: {reply!r}")
+
+    def tls_version(self):
+        return self.sock.version()
+
+    def tls_cipher(self):
+        """Return (name, protocol, secret bits) of the TLS connection."""
+        return self.sock.cipher()
+
+
+class SmtpTestCase(ServerTestCase):
+    """A ServerTestCase whose server has the accounts in `users`
+    ({name: password}, added before start) and that opens SmtpClient
+    connections closed at the end of the test."""
+
+    users = {"alice": "correct horse", "bob": "battery staple"}
+    autostart = False
+
+    def setUp(self):
+        super().setUp()
+        for name, password in self.users.items():
+            self.server.add_user(name, password)
+        self.server.start()
+
+    def connect(self, listener="smtp", read_greeting=True):
+        """Connect to a listener, with TLS first when its mode is
+        "implicit", and read the greeting into client.greeting."""
+        implicit = self.server.listeners[listener].tls == "implicit"
+        client = SmtpClient(self.server.port(listener), implicit_tls=implicit)
+        self.addCleanup(client.close)
+        client.greeting = client.read_reply() if read_greeting else None
+        return client
+
+
+# What the server writes into a delivered message
+
+MAILDIR_NAME = re.compile(
+    r"(?P<seconds>\d+)\.M(?P<microseconds>\d+)P(?P<pid>\d+)Q(?P<counter>\d+)"
+    r"\.mail\.test,S=(?P<size>\d+),W=(?P<wire_size>\d+)")
+
+RFC5322_DATE = (r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} "
+                r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                r"\d{4} \d{2}:\d{2}:\d{2} \+0000")
+
+
+def received_pattern(protocol, helo=CLIENT_NAME, tls=None, user=None,
+                     recipient=None):
+    """Return a compiled regex for the Received: header the server writes,
+    LF line endings, matched from the start of the header.
+
+    protocol: the "with" keyword of RFC 3848 (SMTP, ESMTP, ESMTPS, ...).
+    tls: (version, cipher, bits) as the client's ssl socket reports them;
+        bits None matches any number, for clients that do not print it.
+    user: the authenticated account, or None.
+    recipient: the single recipient named in "for", or None.
+    Groups: id (the message id) and date (an RFC 5322 date in UTC).
+    """
+    parts = [rf"Received: from {re.escape(helo)} \(\[127\.0\.0\.1\]\)\n",
+             rf"\tby mail\.test \(Postern\) with {re.escape(protocol)}\n"]
+    if tls is not None:
+        version, cipher, bits = tls
+        bits = r"\d+" if bits is None else str(int(bits))
+        parts.append(rf"\t\(using {re.escape(version)} with cipher "
+                     rf"{re.escape(cipher)} \({bits} bits\)\)\n")
+    if user is not None:
+        parts.append(rf"\t\(authenticated as {re.escape(user)}\)\n")
+    parts.append(r"\tid (?P<id>[0-9a-f]+\.\d+)")
+    if recipient is not None:
+        parts.append(rf"\n\tfor <{re.escape(recipient)}>")
+    parts.append(rf"; (?P<date>{RFC5322_DATE})\n")
+    return re.compile("".join(parts))

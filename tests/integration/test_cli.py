@@ -478,7 +478,7 @@ class RunStatusTests(unittest.TestCase):
             self.assertIn("info event=stopping", log)
             self.assertIn("info event=stopped", log)
 
-    def test_pop3_listeners_reported_unserved(self):
+    def test_pop3_listeners_served(self):
         with harness.Server() as server:
             server.start()
             server.stop()
@@ -486,7 +486,8 @@ class RunStatusTests(unittest.TestCase):
             for name in ("pop3", "pop3s"):
                 with self.subTest(listener=name):
                     self.assertIn(
-                        f"warning event=not-served listener={name} ", log)
+                        f"info event=listening listener={name} "
+                        f"address=127.0.0.1:{server.port(name)}", log)
 
     def test_data_folders_private(self):
         with harness.Server() as server:

@@ -1,0 +1,31 @@
+// Run-time settings of a POP3 server.
+#pragma once
+
+#include <postern/core/listener.hpp>
+#include <postern/sasl/availability.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace postern::pop3 {
+
+using postern::listener_options;
+using postern::tls_mode;
+
+/// The availability names of the two POP3 logins that are not SASL.
+inline constexpr std::string_view user_pass_name = "USER";
+inline constexpr std::string_view apop_name = "APOP";
+
+struct settings {
+    std::string identity; ///< the server's host name (greeting, APOP)
+    /// Availability per login: "USER" (USER/PASS), "APOP" and the SASL
+    /// mechanism names.
+    sasl::availability_map auth;
+    /// RFC 1939, section 3: the inactivity timer is at least 10 minutes.
+    std::chrono::seconds idle_timeout{600};
+    /// Sessions served at once; further clients get -ERR and are closed.
+    std::size_t max_sessions = 10000;
+};
+
+} // namespace postern::pop3
