@@ -48,10 +48,25 @@ enum class availability {
     tls,   ///< offered and accepted only on an encrypted connection
 };
 
-/// What a mechanism knows about the connection it runs on.
+/// Channel binding data of a TLS connection, raw bytes; a member is empty
+/// when the connection cannot provide that binding type.
+struct channel_bindings {
+    std::string tls_exporter;         ///< RFC 9266
+    std::string tls_server_end_point; ///< RFC 5929, section 4
+};
+
+/// The connection a mechanism runs on.
 struct context {
     std::string_view server_identity; ///< the server's host name
     bool encrypted = false;           ///< TLS is active on the connection
+    /// Set on TLS connections; nullptr otherwise.
+    const channel_bindings* bindings = nullptr;
+    /// Whether the server advertised a -PLUS mechanism to this client, for
+    /// the downgrade check of RFC 5802, section 6.
+    bool plus_advertised = false;
+    /// POP3 only: a mechanism that checks a stored secret tries the POP3
+    /// override password second (CRAM-MD5; APOP is not SASL).
+    bool accept_pop3_override = false;
 };
 
 enum class step_kind {

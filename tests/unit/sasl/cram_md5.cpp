@@ -1,0 +1,1 @@
+// Unit tests for postern/sasl/cram_md5.hpp.

@@ -1,0 +1,1 @@
+// Unit tests for postern/sasl/ntlm.hpp.
