@@ -28,14 +28,21 @@ struct message_size {
     std::size_t wire = 0;
 };
 
+/// POP3 ends a last line that lacks LF with CRLF on the wire, so W= counts
+/// those two octets too and matches what RETR sends.
 inline message_size measure(std::span<const std::string_view> message)
 {
     message_size size;
+    char last = '\n';
     for (auto piece : message) {
         auto line_feeds = std::count(piece.begin(), piece.end(), '\n');
         size.disk += piece.size();
         size.wire += piece.size() + static_cast<std::size_t>(line_feeds);
+        if (!piece.empty())
+            last = piece.back();
     }
+    if (last != '\n')
+        size.wire += 2;
     return size;
 }
 

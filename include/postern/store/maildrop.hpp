@@ -277,9 +277,8 @@ inline std::error_code scan_message(const std::filesystem::path& cur,
     if (!regular)
         return {};
 
-    // NOTE: W= is taken as it is. maildir_store::deliver omits from it the
-    // CRLF that the wire adds after a last line without LF, which SMTP
-    // never delivers.
+    // W= is taken as it is; maildir_store::deliver counts in it the CRLF
+    // that the wire adds after a last line without LF.
     auto name = parse_maildir_name(entry.name);
     std::uint64_t size = name->wire_size.value_or(0);
     if (!name->wire_size) {

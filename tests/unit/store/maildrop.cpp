@@ -220,10 +220,9 @@ BOOST_AUTO_TEST_CASE(open_counts_messages_and_sizes)
     BOOST_TEST(drop.count() == 3u);
     BOOST_TEST(drop.messages()[0].size == 19u);
     BOOST_TEST(drop.messages()[1].size == 26u);
-    // The W= field of a message without a final LF omits the CRLF that
-    // the wire adds, and the maildrop reports W= as it is.
-    BOOST_TEST(drop.messages()[2].size == 1u);
-    BOOST_TEST(drop.total_size() == 46u);
+    // W= of a message without a final LF counts the CRLF the wire adds.
+    BOOST_TEST(drop.messages()[2].size == 3u);
+    BOOST_TEST(drop.total_size() == 48u);
 }
 
 BOOST_AUTO_TEST_CASE(list_sizes_match_wire_bytes)
