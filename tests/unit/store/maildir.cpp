@@ -61,8 +61,8 @@ BOOST_AUTO_TEST_CASE(deliver_writes_exact_bytes)
 
 BOOST_AUTO_TEST_CASE(deliver_names_file_with_sizes)
 {
-    // 9 + 9 = 18 octets with 3 LFs: 21 octets as CRLF on the wire.
-    const std::string_view pieces[] = {"To: bob\n\n", "a\nbcdefgh"};
+    // 9 + 10 = 19 octets with 4 LFs: 23 octets as CRLF on the wire.
+    const std::string_view pieces[] = {"To: bob\n\n", "a\nbcdefgh\n"};
     BOOST_TEST_REQUIRE(!store.deliver("bob", pieces));
 
     const auto delivered = list_folder(mail_root / "bob" / "new");
@@ -72,9 +72,20 @@ BOOST_AUTO_TEST_CASE(deliver_names_file_with_sizes)
     BOOST_TEST_REQUIRE(std::regex_match(name, parts, maildir_name));
     BOOST_TEST(parts[3].str() == std::to_string(::getpid()));
     BOOST_TEST(parts[5].str() == "mx.example.com");
-    BOOST_TEST(parts[6].str() == "18");
-    BOOST_TEST(parts[7].str() == "21");
+    BOOST_TEST(parts[6].str() == "19");
+    BOOST_TEST(parts[7].str() == "23");
     BOOST_TEST(std::stol(parts[2].str()) < 1000000);
+}
+
+BOOST_AUTO_TEST_CASE(wire_size_counts_crlf_after_last_line)
+{
+    // The last line lacks LF; POP3 sends it with CRLF: 3 + 2 octets.
+    const std::string_view pieces[] = {"abc"};
+    BOOST_TEST_REQUIRE(!store.deliver("bob", pieces));
+
+    const auto delivered = list_folder(mail_root / "bob" / "new");
+    BOOST_TEST_REQUIRE(delivered.size() == 1u);
+    BOOST_TEST(delivered[0].filename().string().ends_with(",S=3,W=5"));
 }
 
 BOOST_AUTO_TEST_CASE(deliver_sets_private_modes)
