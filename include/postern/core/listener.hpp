@@ -19,6 +19,9 @@ struct listener_options {
     asio::ip::tcp::endpoint endpoint; ///< address and port to bind
     tls_mode tls = tls_mode::starttls;
     bool trusted = false; ///< SMTP: clients on this listener may relay
+    /// SMTP submission: MAIL needs an authenticated or otherwise trusted
+    /// client (RFC 6409, section 4.3).
+    bool auth_required = false;
 };
 
 } // namespace postern

@@ -38,7 +38,7 @@ struct credentials {
     std::string user; ///< the canonical account name
     std::optional<std::string> password_verifier; ///< crypt(3) hash
     std::optional<secret> plaintext;
-    std::optional<std::string> cram_md5; ///< 32 bytes: inner, outer state
+    std::optional<std::string> cram_md5; ///< 32 bytes: outer, inner state
     std::optional<scram_credentials> scram_sha1;
     std::optional<scram_credentials> scram_sha256;
     std::optional<std::array<std::uint8_t, 16>> nt_hash;

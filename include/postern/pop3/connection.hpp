@@ -272,6 +272,8 @@ private:
                 {{"mechanism", machine_.mechanism_name()},
                  {"user", machine_.login_user()},
                  {"result", "failed"}});
+        if (machine_.current_state() == state::closed)
+            return action::close;
         return action::none;
     }
 

@@ -594,11 +594,13 @@ private:
     {
         end_exchange();
         replies::append_line(output_, response);
-        if (++auth_failures_ < max_auth_failures)
-            return action::auth_failed;
-        replies::append_line(output_, replies::too_many_errors);
-        state_ = state::closed;
-        return action::close;
+        // The driver logs every failure, then closes when the state is
+        // closed.
+        if (++auth_failures_ >= max_auth_failures) {
+            replies::append_line(output_, replies::too_many_errors);
+            state_ = state::closed;
+        }
+        return action::auth_failed;
     }
 
     action temporary_failure()

@@ -57,6 +57,7 @@ struct listener_info {
     std::string name;
     bool trusted = false;
     tls_mode tls = tls_mode::none;
+    bool auth_required = false;
 };
 
 /// One SMTP connection. Create it with std::make_shared and co_await
@@ -131,6 +132,7 @@ private:
         info.tls_offered = listener_.tls == tls_mode::starttls &&
                            io_.transport().can_start_tls();
         info.encrypted = io_.transport().encrypted();
+        info.auth_required = listener_.auth_required;
         info.client_address = io_.client();
         return info;
     }
@@ -260,7 +262,7 @@ private:
         }
         if (outcome == lookup_outcome::not_found)
             log(event_level::info, "recipient-rejected",
-                {{"user", user}, {"reason", "unknown user"}});
+                {{"user", user}, {"reason", "unknown-user"}});
         co_return machine_.recipient_checked(outcome);
     }
 
@@ -407,6 +409,8 @@ private:
             {{"mechanism", machine_.mechanism_name()},
              {"user", machine_.login_user()},
              {"result", "failed"}});
+        if (machine_.current_state() == state::closed)
+            return action::close;
         return action::none;
     }
 

@@ -199,6 +199,23 @@ inline std::optional<mail_path> parse_mailbox(std::string_view s)
     return path;
 }
 
+// Returns the position of the ">" that closes a path starting at "<",
+// skipping a quoted local part, which may contain ">".
+inline std::size_t find_path_end(std::string_view text)
+{
+    bool quoted = false;
+    for (std::size_t i = 1; i < text.size(); ++i) {
+        char c = text[i];
+        if (quoted && c == '\\')
+            ++i;
+        else if (c == '"')
+            quoted = !quoted;
+        else if (!quoted && c == '>')
+            return i;
+    }
+    return std::string_view::npos;
+}
+
 // Path = "<" [ A-d-l ":" ] Mailbox ">". Returns the text between the
 // brackets with any source route dropped (RFC 5321, section 4.1.2 says
 // servers should ignore it), and advances `rest` past the ">".
@@ -206,7 +223,7 @@ inline std::optional<std::string_view> take_path(std::string_view& rest)
 {
     if (rest.empty() || rest.front() != '<')
         return std::nullopt;
-    auto close = rest.find('>');
+    auto close = find_path_end(rest);
     if (close == std::string_view::npos)
         return std::nullopt;
     // RFC 5321, section 4.5.3.1.3: a path is at most 256 octets,

@@ -81,7 +81,8 @@ inline constexpr reply command_unrecognized{500, "5.5.1",
 inline constexpr reply line_too_long{500, "5.5.6", "Line too long"};
 inline constexpr reply syntax_error{
     501, "5.5.4", "Syntax error in parameters or arguments"};
-inline constexpr reply helo_syntax{501, "5.5.4", "Syntax: EHLO hostname"};
+inline constexpr reply ehlo_syntax{501, "5.5.4", "Syntax: EHLO hostname"};
+inline constexpr reply helo_syntax{501, "5.5.4", "Syntax: HELO hostname"};
 inline constexpr reply no_parameters{501, "5.5.4",
                                      "Syntax error, no parameters allowed"};
 inline constexpr reply bad_sender_syntax{501, "5.1.7",
@@ -101,6 +102,7 @@ inline constexpr reply unsupported_parameter{
     555, "5.5.4", "Unsupported MAIL or RCPT parameter"};
 
 // Permanent failures: policy and content.
+inline constexpr reply auth_required{530, "5.7.0", "Authentication required"};
 inline constexpr reply user_unknown{550, "5.1.1",
                                     "Mailbox unavailable: user unknown"};
 inline constexpr reply message_too_big{

@@ -65,7 +65,7 @@ public:
                     return std::make_shared<connection_type>(
                         std::move(transport), services_,
                         listener_info{listener.name, listener.trusted,
-                                      listener.tls},
+                                      listener.tls, listener.auth_required},
                         std::move(id));
                 })
     {

@@ -72,6 +72,9 @@ struct connection_info {
     bool tls_offered = false; ///< STARTTLS may be offered (plain listener
                               ///< with a TLS context)
     bool encrypted = false;   ///< TLS already active (implicit TLS)
+    /// A submission listener: MAIL needs a trusted client (RFC 6409,
+    /// section 4.3).
+    bool auth_required = false;
     std::string client_address;
 };
 
@@ -267,7 +270,8 @@ private:
     {
         auto name = argument.substr(0, argument.find(' '));
         if (name.empty())
-            return reject(replies::helo_syntax);
+            return reject(extended ? replies::ehlo_syntax
+                                   : replies::helo_syntax);
 
         // RFC 5321, section 4.1.4: EHLO or HELO in the middle of a
         // transaction resets it as RSET would.
@@ -352,6 +356,8 @@ private:
             return reject(replies::send_hello_first);
         if (state_ != state::ready)
             return reject(replies::nested_mail);
+        if (connection_.auth_required && !trust_.may_relay())
+            return reject(replies::auth_required);
 
         auto parsed = parse_mail_from(argument);
         if (!parsed.value)
@@ -404,16 +410,32 @@ private:
                            });
     }
 
-    // TODO: postmaster is delivered only when an account of that name
-    // exists; RFC 5321, section 4.5.1, wants it always accepted, which
-    // needs aliases.
+    // RFC 5321, section 4.5.1: mail to postmaster must be accepted, so it
+    // goes to the Maildir of that name whether or not such an account
+    // exists. A quoted local part names the same mailbox as its unquoted
+    // form ("alice"@ is alice@, RFC 5321, section 4.1.2).
     action check_local(std::string_view local_part)
     {
-        auto user = directory::canonical_user_name(local_part);
+        auto user = directory::canonical_user_name(unquote(local_part));
         if (!user)
             return reject(replies::user_unknown);
         pending_user_ = std::move(*user);
+        if (pending_user_ == "postmaster")
+            return recipient_checked(lookup_outcome::found);
         return action::check_recipient;
+    }
+
+    static std::string unquote(std::string_view local_part)
+    {
+        if (local_part.size() < 2 || local_part.front() != '"')
+            return std::string(local_part);
+        std::string plain;
+        for (std::size_t i = 1; i + 1 < local_part.size(); ++i) {
+            if (local_part[i] == '\\')
+                ++i;
+            plain += local_part[i];
+        }
+        return plain;
     }
 
     action accept_recipient()
@@ -616,13 +638,14 @@ private:
         return action::auth_failed;
     }
 
+    // The driver logs every failure, then closes when the state is closed.
     action count_auth_failure()
     {
-        if (++auth_failures_ < max_auth_failures)
-            return action::auth_failed;
-        append_reply(output_, replies::too_many_errors);
-        state_ = state::closed;
-        return action::close;
+        if (++auth_failures_ >= max_auth_failures) {
+            append_reply(output_, replies::too_many_errors);
+            state_ = state::closed;
+        }
+        return action::auth_failed;
     }
 
     void end_exchange()

@@ -57,6 +57,8 @@ BOOST_AUTO_TEST_CASE(mail_from_accepts_valid_paths)
         {"quoted local part", "FROM:<\"john doe\"@example.com>",
          "\"john doe\"@example.com"},
         {"address literal", "FROM:<a@[192.0.2.1]>", "a@[192.0.2.1]"},
+        {"quoted bracket", "FROM:<\"a>b\"@example.com>",
+         "\"a>b\"@example.com"},
         {"atext specials", "FROM:<a+b=c/d!#$%&'*^_`{|}~@example.com>",
          "a+b=c/d!#$%&'*^_`{|}~@example.com"},
     };

@@ -38,7 +38,7 @@ std::bitset<8> verifiers_only()
 
 struct fixture {
     settings config = test_settings();
-    smtp_session machine{config, {true, false, "192.0.2.7"},
+    smtp_session machine{config, {true, false, false, "192.0.2.7"},
                          verifiers_only()};
 
     std::string send(std::string_view line)
@@ -102,7 +102,8 @@ BOOST_AUTO_TEST_CASE(ehlo_after_tls_offers_tls_mechanisms)
 BOOST_AUTO_TEST_CASE(helo_reply_has_no_enhanced_code)
 {
     BOOST_TEST(send("HELO client.example") == "250 mail.test\r\n");
-    BOOST_TEST(send("HELO") == "501 5.5.4 Syntax: EHLO hostname\r\n");
+    BOOST_TEST(send("HELO") == "501 5.5.4 Syntax: HELO hostname\r\n");
+    BOOST_TEST(send("EHLO") == "501 5.5.4 Syntax: EHLO hostname\r\n");
 }
 
 BOOST_AUTO_TEST_CASE(simple_commands)
@@ -180,6 +181,40 @@ BOOST_AUTO_TEST_CASE(local_recipient_is_looked_up)
     machine.take_output();
     BOOST_TEST(machine.local_users().size() == 1u);
     BOOST_TEST(machine.recipients().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(postmaster_always_accepted)
+{
+    hello();
+    send("MAIL FROM:<>");
+    BOOST_TEST(send("RCPT TO:<Postmaster>") == "250 2.1.5 Recipient OK\r\n");
+    BOOST_TEST(send("RCPT TO:<postmaster@mail.test>") ==
+               "250 2.1.5 Recipient OK\r\n");
+    BOOST_TEST(machine.local_users().size() == 1u);
+    BOOST_TEST(machine.local_users().front() == "postmaster");
+}
+
+BOOST_AUTO_TEST_CASE(quoted_local_part_names_same_user)
+{
+    hello();
+    send("MAIL FROM:<>");
+    send("RCPT TO:<\"alice\"@mail.test>");
+    BOOST_TEST((last == action::check_recipient));
+    BOOST_TEST(machine.pending_user() == "alice");
+}
+
+BOOST_AUTO_TEST_CASE(submission_needs_trust_before_mail)
+{
+    smtp_session submission{config, {true, false, true, "192.0.2.7"},
+                            verifiers_only()};
+    submission.on_line("EHLO client.example");
+    submission.take_output();
+    submission.on_line("MAIL FROM:<a@b.example>");
+    BOOST_TEST(submission.take_output() ==
+               "530 5.7.0 Authentication required\r\n");
+    submission.set_trust({trust::basis::authenticated, "alice"});
+    submission.on_line("MAIL FROM:<a@b.example>");
+    BOOST_TEST(submission.take_output() == "250 2.1.0 Sender OK\r\n");
 }
 
 BOOST_AUTO_TEST_CASE(invalid_local_name_is_unknown)
@@ -332,7 +367,8 @@ BOOST_AUTO_TEST_CASE(too_many_auth_failures_close)
     BOOST_TEST(send("*") == "501 5.7.0 Authentication cancelled\r\n"
                             "421 4.7.0 Too many errors, closing "
                             "connection\r\n");
-    BOOST_TEST((last == action::close));
+    BOOST_TEST((last == action::auth_failed));
+    BOOST_TEST((machine.current_state() == state::closed));
 }
 
 BOOST_AUTO_TEST_CASE(too_many_errors_close)
