@@ -308,7 +308,7 @@ private:
     }
 
     // Writes one copy per local account and one to the relay queue, all
-    // durable before the 250 reply.
+    // durable before the 250 reply, or none of them.
     asio::awaitable<data_outcome> store_message(const std::string& body)
     {
         auto id = io_.id() + "." + std::to_string(++messages_);
@@ -343,14 +343,13 @@ private:
                                  const store::envelope& relay)
     {
         const std::string_view local[] = {return_path, received, body};
-        for (const auto& user : machine_.local_users())
-            if (auto ec = services_.store.deliver(user, local))
-                return ec;
-
-        if (relay.recipients.empty())
-            return {};
         const std::string_view queued[] = {received, body};
-        return services_.store.enqueue(relay, queued);
+        store::delivery copies;
+        copies.local_users = machine_.local_users();
+        copies.local_message = local;
+        copies.relay = &relay;
+        copies.relay_message = queued;
+        return services_.store.store_message(copies);
     }
 
     trace_info trace(std::string_view id) const

@@ -71,23 +71,28 @@ public:
     std::error_code deliver(std::string_view user,
                             std::span<const std::string_view> message)
     {
-        // The name becomes a path component, so a caller that skipped the
-        // directory must not be able to write outside mail_root.
-        auto canonical = directory::canonical_user_name(user);
-        if (!canonical || *canonical != user)
-            return error::invalid_user_name;
+        detail::durable_batch batch;
+        if (auto failure = stage_local(batch, user, message))
+            return failure;
+        return batch.publish();
+    }
 
-        auto box = mailbox(user);
-        for (const char* folder : {"tmp", "new", "cur"}) {
-            if (auto failure = detail::make_private_directory(box / folder))
+    /// Stores every local copy and the relay queue file of one message,
+    /// all or nothing: on error no copy stays behind, so a client that
+    /// retries does not deliver twice to the accounts that had worked.
+    std::error_code store_message(const delivery& copies)
+    {
+        detail::durable_batch batch;
+        for (const auto& user : copies.local_users)
+            if (auto failure = stage_local(batch, user, copies.local_message))
                 return failure;
-        }
 
-        auto size = detail::measure(message);
-        auto name = detail::unique_file_name(host_name_) +
-                    ",S=" + std::to_string(size.disk) +
-                    ",W=" + std::to_string(size.wire);
-        return detail::store_durably(box, name, message);
+        if (copies.relay && !copies.relay->recipients.empty())
+            if (auto failure = detail::stage_queue_file(
+                    batch, queue_root_, host_name_, *copies.relay,
+                    copies.relay_message))
+                return failure;
+        return batch.publish();
     }
 
     /// Queues a message for relay (see write_queue_file).
@@ -104,6 +109,29 @@ public:
     }
 
 private:
+    std::error_code stage_local(detail::durable_batch& batch,
+                                std::string_view user,
+                                std::span<const std::string_view> message)
+    {
+        // The name becomes a path component, so a caller that skipped the
+        // directory must not be able to write outside mail_root.
+        auto canonical = directory::canonical_user_name(user);
+        if (!canonical || *canonical != user)
+            return error::invalid_user_name;
+
+        auto box = mailbox(user);
+        for (const char* folder : {"tmp", "new", "cur"}) {
+            if (auto failure = detail::make_private_directory(box / folder))
+                return failure;
+        }
+
+        auto size = detail::measure(message);
+        auto name = detail::unique_file_name(host_name_) +
+                    ",S=" + std::to_string(size.disk) +
+                    ",W=" + std::to_string(size.wire);
+        return batch.stage(box, name, message);
+    }
+
     std::filesystem::path mail_root_;
     std::filesystem::path queue_root_;
     std::string host_name_;

@@ -111,6 +111,33 @@ inline std::optional<queued_message> parse_queue_file(std::string_view rest)
 
 } // namespace detail
 
+namespace detail {
+
+/// Stages a queue file (see write_queue_file) in `batch`.
+inline std::error_code stage_queue_file(
+    durable_batch& batch, const std::filesystem::path& queue_root,
+    std::string_view host_name, const envelope& env,
+    std::span<const std::string_view> message)
+{
+    if (!is_safe_envelope(env))
+        return std::make_error_code(std::errc::invalid_argument);
+
+    for (const char* folder : {"tmp", "new"}) {
+        if (auto failure = make_private_directory(queue_root / folder))
+            return failure;
+    }
+
+    std::string header = format_envelope(env);
+    std::vector<std::string_view> pieces;
+    pieces.reserve(message.size() + 1);
+    pieces.push_back(header);
+    pieces.insert(pieces.end(), message.begin(), message.end());
+
+    return batch.stage(queue_root, unique_file_name(host_name), pieces);
+}
+
+} // namespace detail
+
 /// Stores a message with its envelope in the relay queue under
 /// `queue_root`: written as tmp/NAME, fsynced and renamed to new/NAME, with
 /// new/ fsynced, so the queue contains either the whole message or nothing.
@@ -122,22 +149,11 @@ inline std::error_code write_queue_file(
     const std::filesystem::path& queue_root, std::string_view host_name,
     const envelope& env, std::span<const std::string_view> message)
 {
-    if (!detail::is_safe_envelope(env))
-        return std::make_error_code(std::errc::invalid_argument);
-
-    for (const char* folder : {"tmp", "new"}) {
-        if (auto failure = detail::make_private_directory(queue_root / folder))
-            return failure;
-    }
-
-    std::string header = detail::format_envelope(env);
-    std::vector<std::string_view> pieces;
-    pieces.reserve(message.size() + 1);
-    pieces.push_back(header);
-    pieces.insert(pieces.end(), message.begin(), message.end());
-
-    auto name = detail::unique_file_name(host_name);
-    return detail::store_durably(queue_root, name, pieces);
+    detail::durable_batch batch;
+    if (auto failure = detail::stage_queue_file(batch, queue_root,
+                                                host_name, env, message))
+        return failure;
+    return batch.publish();
 }
 
 /// Reads a queue file written by write_queue_file. Returns nullopt when the

@@ -169,37 +169,93 @@ inline std::error_code write_new_file(const std::filesystem::path& file,
     return failure;
 }
 
-/// Stores a file durably under `root`, which contains tmp/ and new/: it
-/// is written and fsynced as tmp/NAME, renamed to new/NAME, and new/ is
-/// fsynced. So a crash at any moment leaves either a whole file in new/ or
-/// none (a partial file may remain in tmp/, which a reader ignores). On
-/// failure no file remains in either folder.
+/// A set of files that become visible together or not at all: each is
+/// written and fsynced under ROOT/tmp/ by stage(), then publish() renames
+/// them all into ROOT/new/ and fsyncs each new/ folder once. A crash at
+/// any moment leaves in new/ only whole files (a partial file may remain
+/// in tmp/, which readers ignore). When any step fails, every file of the
+/// batch is removed again, so a client that retries after the error does
+/// not get a second copy of the part that had worked.
+class durable_batch {
+public:
+    durable_batch() = default;
+    durable_batch(const durable_batch&) = delete;
+    durable_batch& operator=(const durable_batch&) = delete;
+
+    ~durable_batch() { discard(); }
+
+    /// Writes ROOT/tmp/NAME with mode 0600 and fsyncs it.
+    std::error_code stage(const std::filesystem::path& root,
+                          const std::string& name,
+                          std::span<const std::string_view> pieces)
+    {
+        entry e{root / "tmp" / name, root / "new" / name, false};
+        if (auto failure = write_new_file(e.temporary, pieces)) {
+            ::unlink(e.temporary.c_str());
+            discard();
+            return failure;
+        }
+        entries_.push_back(std::move(e));
+        return {};
+    }
+
+    /// Renames every staged file into new/ and fsyncs the folders.
+    std::error_code publish()
+    {
+        for (auto& e : entries_) {
+            if (::rename(e.temporary.c_str(), e.final.c_str()) != 0) {
+                auto failure = last_system_error();
+                discard();
+                return failure;
+            }
+            e.published = true;
+        }
+
+        // TODO: concurrent deliveries into one folder could share a single
+        // folder fsync instead of one each.
+        std::vector<std::filesystem::path> synced;
+        for (const auto& e : entries_) {
+            auto folder = e.final.parent_path();
+            if (std::find(synced.begin(), synced.end(), folder) !=
+                synced.end())
+                continue;
+            if (auto failure = fsync_directory(folder)) {
+                discard();
+                return failure;
+            }
+            synced.push_back(folder);
+        }
+        entries_.clear();
+        return {};
+    }
+
+private:
+    struct entry {
+        std::filesystem::path temporary;
+        std::filesystem::path final;
+        bool published;
+    };
+
+    void discard() noexcept
+    {
+        for (const auto& e : entries_)
+            ::unlink(e.published ? e.final.c_str() : e.temporary.c_str());
+        entries_.clear();
+    }
+
+    std::vector<entry> entries_;
+};
+
+/// Stores one file durably under `root`, which contains tmp/ and new/
+/// (see durable_batch). On failure no file remains in either folder.
 inline std::error_code store_durably(const std::filesystem::path& root,
                                      const std::string& name,
                                      std::span<const std::string_view> pieces)
 {
-    auto temporary = root / "tmp" / name;
-    auto final_folder = root / "new";
-    auto final_file = final_folder / name;
-
-    if (auto failure = write_new_file(temporary, pieces)) {
-        ::unlink(temporary.c_str());
+    durable_batch batch;
+    if (auto failure = batch.stage(root, name, pieces))
         return failure;
-    }
-    if (::rename(temporary.c_str(), final_file.c_str()) != 0) {
-        auto failure = last_system_error();
-        ::unlink(temporary.c_str());
-        return failure;
-    }
-    // TODO: concurrent deliveries into one folder could share a single
-    // folder fsync instead of one each.
-    if (auto failure = fsync_directory(final_folder)) {
-        // The caller reports failure, so the file must not stay behind to
-        // be delivered a second time when the client retries.
-        ::unlink(final_file.c_str());
-        return failure;
-    }
-    return {};
+    return batch.publish();
 }
 
 } // namespace postern::store::detail
