@@ -207,6 +207,44 @@ BOOST_AUTO_TEST_CASE(deliver_leaves_no_file_on_failure)
     BOOST_TEST(std::filesystem::is_regular_file(box / "new"));
 }
 
+BOOST_AUTO_TEST_CASE(store_message_writes_every_copy)
+{
+    const std::string users[] = {"alice", "bob"};
+    const std::string_view local[] = {"Return-Path: <a@b>\n", "x\n"};
+    const std::string_view queued[] = {"x\n"};
+    const envelope relay{"a@b", {"c@d.example"}};
+    postern::store::delivery copies{users, local, &relay, queued};
+    BOOST_TEST_REQUIRE(!store.store_message(copies));
+
+    BOOST_TEST(list_folder(mail_root / "alice" / "new").size() == 1u);
+    BOOST_TEST(list_folder(mail_root / "bob" / "new").size() == 1u);
+    BOOST_TEST(list_folder(queue_root / "new").size() == 1u);
+    BOOST_TEST(list_folder(mail_root / "alice" / "tmp").empty());
+}
+
+BOOST_AUTO_TEST_CASE(store_message_is_all_or_nothing)
+{
+    // bob's new/ is a file, so his copy fails after alice's was staged.
+    const auto bob = mail_root / "bob";
+    std::filesystem::create_directories(bob / "tmp");
+    std::filesystem::create_directories(bob / "cur");
+    std::ofstream(bob / "new") << "";
+
+    const std::string users[] = {"alice", "bob"};
+    const std::string_view local[] = {"x\n"};
+    const envelope relay{"a@b", {"c@d.example"}};
+    postern::store::delivery copies{users, local, &relay, local};
+    auto failure = store.store_message(copies);
+    BOOST_TEST(failure == std::make_error_code(std::errc::not_a_directory));
+
+    BOOST_TEST(list_folder(mail_root / "alice" / "new").empty());
+    BOOST_TEST(list_folder(mail_root / "alice" / "tmp").empty());
+    BOOST_TEST(list_folder(bob / "tmp").empty());
+    bool queue_empty = !std::filesystem::exists(queue_root / "new") ||
+                       list_folder(queue_root / "new").empty();
+    BOOST_TEST(queue_empty);
+}
+
 BOOST_AUTO_TEST_CASE(deliver_creates_missing_parents)
 {
     maildir_store nested(folder.path() / "a" / "b" / "mail", queue_root,
