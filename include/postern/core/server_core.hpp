@@ -37,8 +37,10 @@ namespace postern {
 /// per client on the next io_context of the pool.
 ///
 /// @tparam Connection has `asio::awaitable<void> run(bool over_limit)`,
-///   which serves the client (or only turns it away when over_limit), and
-///   `void request_stop()`, called on the connection's executor.
+///   which serves the client (or only turns it away when over_limit),
+///   `void request_stop()`, which ends the session at its next command,
+///   and `void abort()`, which closes it now; both are called on the
+///   connection's executor.
 template <typename Connection>
 class server_core {
 public:
@@ -96,11 +98,15 @@ public:
         return endpoints;
     }
 
-    /// Stops accepting and requests every session to stop. Thread-safe.
-    void stop()
+    /// Stops accepting and requests every session to stop. Sessions still
+    /// running after `grace` (a client sending a message very slowly, for
+    /// example) are closed then, so a stop always ends. Thread-safe.
+    void stop(std::chrono::seconds grace = std::chrono::seconds(30))
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
+        if (!sessions_.empty())
+            arm_grace_timer(grace);
         for (auto& acceptor : acceptors_)
             asio::post(pool_.main(), [acceptor] {
                 std::error_code ignored;
@@ -138,14 +144,24 @@ private:
     }
 
     // Running out of file descriptors makes accept fail at once, again and
-    // again; pause instead of spinning.
+    // again; pause instead of spinning, and log once per minute with the
+    // count of failures since the last line. Accept loops all run on the
+    // main context, so these counters need no lock.
     asio::awaitable<void> back_off(const listener_options& listener,
                                    std::error_code ec)
     {
-        auto reason = ec.message();
-        if (events_)
+        ++accept_failures_;
+        auto now = std::chrono::steady_clock::now();
+        if (events_ && now - last_accept_log_ >= std::chrono::minutes(1)) {
+            auto reason = ec.message();
+            auto count = std::to_string(accept_failures_);
             events_(event{event_level::error, "-", "-", "accept-failed",
-                          {{"listener", listener.name}, {"error", reason}}});
+                          {{"listener", listener.name},
+                           {"error", reason},
+                           {"failures", count}}});
+            last_accept_log_ = now;
+            accept_failures_ = 0;
+        }
         asio::steady_timer pause(pool_.main(), std::chrono::milliseconds(100));
         co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
@@ -189,6 +205,34 @@ private:
     {
         std::lock_guard lock(mutex_);
         sessions_.erase(id);
+        // The timer is work that keeps the pool running; the last session
+        // of a stop releases it.
+        if (stopping_ && sessions_.empty() && grace_timer_)
+            asio::post(pool_.main(), [timer = grace_timer_] {
+                timer->cancel();
+            });
+    }
+
+    // Called with the mutex held.
+    void arm_grace_timer(std::chrono::seconds grace)
+    {
+        if (grace_timer_)
+            return;
+        grace_timer_ = std::make_shared<asio::steady_timer>(pool_.main(), grace);
+        grace_timer_->async_wait([this](std::error_code ec) {
+            if (!ec)
+                abort_all();
+        });
+    }
+
+    void abort_all()
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, entry] : sessions_)
+            asio::post(entry.executor, [weak = entry.session] {
+                if (auto session = weak.lock())
+                    session->abort();
+            });
     }
 
     // A per-process random prefix and a counter: unique within the run and
@@ -214,6 +258,9 @@ private:
     std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
     std::unordered_map<std::string, session_entry> sessions_;
     bool stopping_ = false;
+    std::shared_ptr<asio::steady_timer> grace_timer_;
+    std::chrono::steady_clock::time_point last_accept_log_{};
+    std::uint64_t accept_failures_ = 0;
     std::uint32_t id_prefix_;
     std::atomic<std::uint64_t> counter_{0};
 };

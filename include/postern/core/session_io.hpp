@@ -135,7 +135,9 @@ public:
     {
         set_deadline(timeout);
         std::error_code ec;
+        in_handshake_ = true;
         co_await transport_.start_tls(ec);
+        in_handshake_ = false;
         if (ec) {
             auto reason = ec.message();
             log(event_level::info, "tls-failed", {{"error", reason}});
@@ -243,6 +245,11 @@ private:
 
             bool expired = clock::now() >= self->deadline_;
             bool stop = self->stop_requested_;
+            // A client still in its TLS handshake has no session to finish.
+            if (stop && self->in_handshake_) {
+                self->close();
+                co_return;
+            }
             if (self->waiting_for_command_ && (expired || stop)) {
                 self->log(event_level::info, expired ? "timeout" : "stop");
                 co_await self->say_goodbye(expired ? self->farewells_.timeout
@@ -267,6 +274,7 @@ private:
     std::optional<asio::steady_timer> timer_;
     clock::time_point deadline_ = clock::now();
     bool waiting_for_command_ = false;
+    bool in_handshake_ = false;
     bool stop_requested_ = false;
     bool closed_ = false;
 };

@@ -101,6 +101,10 @@ public:
 
     void request_stop() { io_.request_stop(); }
 
+    /// Closes the connection now, whatever the session is doing. Call on
+    /// the connection's executor.
+    void abort() { io_.close(); }
+
 private:
     // RFC 5034 keeps AUTH lines within 255 octets, but SASL responses
     // after a challenge may be longer; allow what SMTP allows.

@@ -112,6 +112,10 @@ public:
     /// executor.
     void request_stop() { io_.request_stop(); }
 
+    /// Closes the connection now, whatever the session is doing. Call on
+    /// the connection's executor.
+    void abort() { io_.close(); }
+
 private:
     // An AUTH line may carry an initial response of up to 12288 octets
     // (RFC 4954, section 4); the buffer fits one such line plus room.
