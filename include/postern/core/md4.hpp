@@ -2,7 +2,7 @@
 //
 // Written by hand because OpenSSL 3 offers MD4 only through its legacy
 // provider. That provider is not loaded by default, and Postern must not
-// require it. MD4 is broken as a general hash; use it only where a
+// require it. MD4 is broken as a general hash, so use it only where a
 // protocol fixes it.
 #pragma once
 
@@ -134,8 +134,10 @@ inline std::array<std::uint8_t, 16> md4_digest(std::string_view message)
     tail[rest] = 0x80;
     const std::size_t tail_size = rest < 56 ? 64 : 128;
     const std::uint64_t bit_length = std::uint64_t{message.size()} * 8;
-    for (std::size_t i = 0; i < 8; ++i)
-        tail[tail_size - 8 + i] = static_cast<unsigned char>(bit_length >> 8 * i);
+    for (std::size_t i = 0; i < 8; ++i) {
+        tail[tail_size - 8 + i] =
+            static_cast<unsigned char>(bit_length >> 8 * i);
+    }
 
     detail::md4_process_block(state, tail.data());
     if (tail_size == 128)

@@ -67,6 +67,9 @@ struct context {
     /// POP3 only: a mechanism that checks a stored secret tries the POP3
     /// override password second (CRAM-MD5; APOP is not SASL).
     bool accept_pop3_override = false;
+    /// NTLM only: accept the NTLMv1 and NTLM2 session responses, which an
+    /// eavesdropper can crack offline. Off unless the server enables it.
+    bool allow_ntlmv1 = false;
 };
 
 enum class step_kind {
@@ -93,6 +96,9 @@ struct step {
     std::string authzid; ///< the requested authorization identity, if any
     secret password;     ///< set only with verify_password
     failure_reason reason = failure_reason::none;
+    /// With a failure, an optional static text for the server log that
+    /// names the cause, such as the setting that would allow the attempt.
+    std::string_view note;
 
     static step make_challenge(std::string data)
     {

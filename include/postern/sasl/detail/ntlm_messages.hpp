@@ -100,7 +100,7 @@ inline std::optional<std::string_view> read_ntlm_field(
     return message.substr(offset, length);
 }
 
-/// What the server uses of a NEGOTIATE_MESSAGE.
+/// The fields of a NEGOTIATE_MESSAGE that the server uses.
 struct negotiate_message {
     std::uint32_t flags = 0;
 };
@@ -205,7 +205,7 @@ inline std::uint64_t filetime_now()
 }
 
 // Encodes a name in UTF-16LE. The names come from the configured host
-// name; one that is not UTF-8 is sent as far as it converts.
+// name, and one that is not UTF-8 is sent as far as it converts.
 inline std::string ntlm_utf16le(std::string_view utf8)
 {
     std::string encoded;

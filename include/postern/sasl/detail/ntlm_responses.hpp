@@ -191,7 +191,7 @@ inline ntlm_challenge to_challenge(std::string_view bytes)
 }
 
 // Compares a computed value with the client's in constant time, so that
-// timing tells nothing about how many leading octets matched.
+// the time taken does not reveal how many leading octets matched.
 template <std::size_t N>
 bool equal_secret(const std::optional<std::array<std::uint8_t, N>>& computed,
                   std::string_view received)
