@@ -5,6 +5,7 @@
 
 #include <postern/core/event.hpp>
 #include <postern/core/line_reader.hpp>
+#include <postern/sasl/mechanism.hpp>
 #include <postern/transport/transport.hpp>
 
 #include <asio/awaitable.hpp>
@@ -163,6 +164,16 @@ public:
             co_return false;
         bool secured = co_await handshake(timeout);
         co_return secured;
+    }
+
+    /// The channel binding data of the TLS connection, for SCRAM -PLUS;
+    /// empty for transports that cannot provide it.
+    sasl::channel_bindings channel_bindings() const
+    {
+        if constexpr (requires { transport_.channel_bindings(); })
+            return transport_.channel_bindings();
+        else
+            return {};
     }
 
     /// Ends the session at the next command boundary with the stop

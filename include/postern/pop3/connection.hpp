@@ -144,7 +144,8 @@ private:
             bool secured = co_await io_.handshake(tls_handshake_timeout);
             if (!secured)
                 co_return false;
-            machine_.tls_started();
+            bindings_ = io_.channel_bindings();
+            machine_.tls_started(&bindings_);
         }
         machine_.greet();
         co_return true;
@@ -191,7 +192,8 @@ private:
     {
         bool secured = co_await io_.upgrade(tls_handshake_timeout);
         if (secured)
-            machine_.tls_started();
+            bindings_ = io_.channel_bindings();
+        machine_.tls_started(&bindings_);
         co_return action::none;
     }
 
@@ -272,10 +274,21 @@ private:
 
     action on_auth_failed()
     {
-        io_.log(event_level::info, "auth",
-                {{"mechanism", machine_.mechanism_name()},
-                 {"user", machine_.login_user()},
-                 {"result", "failed"}});
+        // A mechanism's note names a setting that made it fail, such as
+        // ntlm_v1, so the admin can tell a policy refusal from a wrong
+        // password.
+        auto note = machine_.request().note;
+        if (note.empty())
+            io_.log(event_level::info, "auth",
+                    {{"mechanism", machine_.mechanism_name()},
+                     {"user", machine_.login_user()},
+                     {"result", "failed"}});
+        else
+            io_.log(event_level::info, "auth",
+                    {{"mechanism", machine_.mechanism_name()},
+                     {"user", machine_.login_user()},
+                     {"result", "failed"},
+                     {"note", note}});
         if (machine_.current_state() == state::closed)
             return action::close;
         return action::none;
@@ -372,6 +385,7 @@ private:
     tls_mode tls_;
     session_io<Transport> io_;
     session<Mechanisms, maildrop_type> machine_;
+    sasl::channel_bindings bindings_;
     maildrop_type drop_;
 };
 

@@ -79,6 +79,8 @@ enum class open_outcome { in_use, failed };
 struct connection_info {
     bool tls_offered = false; ///< STLS may be offered
     bool encrypted = false;   ///< TLS already active
+    /// Channel binding data once TLS is up; owned by the driver.
+    const sasl::channel_bindings* bindings = nullptr;
 };
 
 /// A sans-I/O POP3 session.
@@ -133,10 +135,11 @@ public:
     }
 
     /// TLS is up after STLS.
-    void tls_started()
+    void tls_started(const sasl::channel_bindings* bindings = nullptr)
     {
         connection_.encrypted = true;
         connection_.tls_offered = false;
+        connection_.bindings = bindings;
     }
 
     /// Answers verify_password.
@@ -317,6 +320,7 @@ private:
             for (auto name : mechanisms) {
                 line += ' ';
                 line += name;
+                plus_advertised_ = plus_advertised_ || name.ends_with("-PLUS");
             }
             replies::append_line(output_, line);
         }
@@ -493,7 +497,12 @@ private:
         if (auto refusal = check_mechanism(name))
             return reject(*refusal);
 
-        sasl::context context{config_.identity, connection_.encrypted};
+        sasl::context context{.server_identity = config_.identity,
+                              .encrypted = connection_.encrypted,
+                              .bindings = connection_.bindings,
+                              .plus_advertised = plus_advertised_,
+                              .accept_pop3_override = true,
+                              .allow_ntlmv1 = config_.allow_ntlmv1};
         exchange_ = Mechanisms::create(name, context);
         mechanism_ = exchange_->name();
         method_ = login_method::sasl;
@@ -513,8 +522,10 @@ private:
     action list_mechanisms()
     {
         replies::append_line(output_, replies::mechanism_list);
-        for (auto name : offered_mechanisms())
+        for (auto name : offered_mechanisms()) {
             replies::append_line(output_, name);
+            plus_advertised_ = plus_advertised_ || name.ends_with("-PLUS");
+        }
         replies::append_line(output_, ".");
         return action::none;
     }
@@ -757,6 +768,7 @@ private:
     std::optional<typename Mechanisms::exchange> exchange_;
     sasl::step last_step_;
     bool pending_success_ = false;
+    bool plus_advertised_ = false;
     std::string user_;
 
     Maildrop* drop_ = nullptr;

@@ -22,6 +22,9 @@ struct settings {
     /// Availability per login: "USER" (USER/PASS), "APOP" and the SASL
     /// mechanism names.
     sasl::availability_map auth;
+    /// Accept NTLMv1 and NTLM2 session responses, which are insecure
+    /// (configuration key ntlm_v1).
+    bool allow_ntlmv1 = false;
     /// RFC 1939, section 3: the inactivity timer is at least 10 minutes.
     std::chrono::seconds idle_timeout{600};
     /// Sessions served at once; further clients get -ERR and are closed.

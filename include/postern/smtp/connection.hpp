@@ -157,7 +157,8 @@ private:
             bool secured = co_await io_.handshake(tls_handshake_timeout);
             if (!secured)
                 co_return false;
-            machine_.tls_started();
+            bindings_ = io_.channel_bindings();
+            machine_.tls_started(&bindings_);
         }
         evaluate_trust();
         machine_.greet();
@@ -206,7 +207,8 @@ private:
         bool secured = co_await io_.upgrade(tls_handshake_timeout);
         if (!secured)
             co_return action::none;
-        machine_.tls_started();
+        bindings_ = io_.channel_bindings();
+        machine_.tls_started(&bindings_);
         evaluate_trust();
         co_return action::none;
     }
@@ -408,10 +410,21 @@ private:
 
     action on_auth_failed()
     {
-        log(event_level::info, "auth",
-            {{"mechanism", machine_.mechanism_name()},
-             {"user", machine_.login_user()},
-             {"result", "failed"}});
+        // A mechanism's note names a setting that made it fail, such as
+        // ntlm_v1, so the admin can tell a policy refusal from a wrong
+        // password.
+        auto note = machine_.sasl_request().note;
+        if (note.empty())
+            log(event_level::info, "auth",
+                {{"mechanism", machine_.mechanism_name()},
+                 {"user", machine_.login_user()},
+                 {"result", "failed"}});
+        else
+            log(event_level::info, "auth",
+                {{"mechanism", machine_.mechanism_name()},
+                 {"user", machine_.login_user()},
+                 {"result", "failed"},
+                 {"note", note}});
         if (machine_.current_state() == state::closed)
             return action::close;
         return action::none;
@@ -435,6 +448,7 @@ private:
     listener_info listener_;
     session_io<Transport> io_;
     session<Mechanisms> machine_;
+    sasl::channel_bindings bindings_;
     unsigned messages_ = 0;
 };
 

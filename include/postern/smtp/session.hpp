@@ -76,6 +76,8 @@ struct connection_info {
     /// section 4.3).
     bool auth_required = false;
     std::string client_address;
+    /// Channel binding data once TLS is up; owned by the driver.
+    const sasl::channel_bindings* bindings = nullptr;
 };
 
 /// A sans-I/O SMTP session.
@@ -125,10 +127,12 @@ public:
 
     /// TLS is up after STARTTLS: forget everything learnt from the client
     /// before it (RFC 3207, section 4.2).
-    void tls_started()
+    void tls_started(const sasl::channel_bindings* bindings = nullptr)
     {
         connection_.encrypted = true;
         connection_.tls_offered = false;
+        connection_.bindings = bindings;
+        plus_advertised_ = false;
         helo_.clear();
         esmtp_ = false;
         authenticated_user_.reset();
@@ -307,6 +311,7 @@ private:
             for (auto name : mechanisms) {
                 list += ' ';
                 list += name;
+                plus_advertised_ = plus_advertised_ || name.ends_with("-PLUS");
             }
             lines.push_back("AUTH" + list);
             // Outlook Express and old Outlook versions look only for the
@@ -518,7 +523,11 @@ private:
         if (auto refusal = check_mechanism(name))
             return reject(*refusal);
 
-        sasl::context context{config_.identity, connection_.encrypted};
+        sasl::context context{.server_identity = config_.identity,
+                              .encrypted = connection_.encrypted,
+                              .bindings = connection_.bindings,
+                              .plus_advertised = plus_advertised_,
+                              .allow_ntlmv1 = config_.allow_ntlmv1};
         exchange_ = Mechanisms::create(name, context);
         mechanism_ = exchange_->name();
         login_user_.clear();
@@ -698,6 +707,7 @@ private:
     std::string login_user_;
     sasl::step last_step_;
     bool pending_success_ = false;
+    bool plus_advertised_ = false;
     std::string authenticated_as_;
     std::optional<std::string> authenticated_user_;
 

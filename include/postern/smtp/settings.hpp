@@ -24,6 +24,9 @@ struct settings {
     std::size_t max_recipients = 100;
     /// Availability of each SASL mechanism for SMTP.
     sasl::availability_map auth;
+    /// Accept NTLMv1 and NTLM2 session responses, which are insecure
+    /// (configuration key ntlm_v1).
+    bool allow_ntlmv1 = false;
     /// RFC 5321, section 4.5.3.2: at least 5 minutes for commands and
     /// 10 minutes between data blocks.
     std::chrono::seconds command_timeout{300};
