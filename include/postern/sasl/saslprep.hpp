@@ -28,7 +28,8 @@ struct libidn_string_deleter {
 
 } // namespace detail
 
-/// How a string is prepared, as RFC 3454, section 7, distinguishes them.
+/// The kind of string being prepared, as RFC 3454, section 7, defines
+/// them.
 enum class saslprep_kind {
     /// A string sent by a client for comparison: unassigned code points of
     /// Unicode 3.2 are allowed. RFC 5802, section 5.1, prepares SCRAM user

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <postern/core/error.hpp>
+#include <postern/sasl/mechanism.hpp>
 #include <postern/transport/transport.hpp>
 
 #include <asio/any_io_executor.hpp>
@@ -18,15 +19,79 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
+#include <array>
 #include <cassert>
 #include <cstddef>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
 namespace postern::transport {
+
+namespace detail {
+
+// RFC 5929, section 4.1: the hash of the certificate's DER encoding, with
+// the hash of its signature algorithm, except that MD5 and SHA-1 become
+// SHA-256. The binding is undefined for a signature algorithm without a
+// separate hash (Ed25519, Ed448), and the result is then empty.
+inline std::string end_point_hash(X509* certificate)
+{
+    int digest_nid = NID_undef;
+    if (X509_get_signature_info(certificate, &digest_nid, nullptr, nullptr,
+                                nullptr) != 1)
+        return {};
+    if (digest_nid == NID_md5 || digest_nid == NID_sha1)
+        digest_nid = NID_sha256;
+    const EVP_MD* digest = EVP_get_digestbynid(digest_nid);
+    if (digest == nullptr)
+        return {};
+
+    std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
+    unsigned int size = 0;
+    if (X509_digest(certificate, digest, hash.data(), &size) != 1)
+        return {};
+    return std::string(reinterpret_cast<const char*>(hash.data()), size);
+}
+
+// RFC 9266: 32 octets exported with the label
+// "EXPORTER-Channel-Binding" and no context. On TLS 1.2 and older the
+// export is unique to the connection only with the extended master secret
+// (RFC 7627), so without it the result is empty.
+inline std::string tls_exporter(SSL* ssl)
+{
+    if (SSL_version(ssl) < TLS1_3_VERSION && SSL_get_extms_support(ssl) != 1)
+        return {};
+    constexpr std::string_view label = "EXPORTER-Channel-Binding";
+    std::array<unsigned char, 32> exported{};
+    if (SSL_export_keying_material(ssl, exported.data(), exported.size(),
+                                   label.data(), label.size(), nullptr, 0,
+                                   0) != 1)
+        return {};
+    return std::string(reinterpret_cast<const char*>(exported.data()),
+                       exported.size());
+}
+
+} // namespace detail
+
+/// Reads the channel binding data of the server side of an established TLS
+/// connection, for the SCRAM -PLUS mechanisms: tls-exporter (RFC 9266) and
+/// tls-server-end-point of the server's certificate (RFC 5929). A member
+/// is empty when the connection cannot provide that type.
+inline sasl::channel_bindings read_channel_bindings(SSL* ssl)
+{
+    sasl::channel_bindings bindings;
+    bindings.tls_exporter = detail::tls_exporter(ssl);
+    if (X509* certificate = SSL_get_certificate(ssl))
+        bindings.tls_server_end_point = detail::end_point_hash(certificate);
+    return bindings;
+}
 
 /// A TCP connection that a session driver reads and writes, and that can
 /// switch to TLS in place with start_tls(). Calling start_tls() right after
@@ -177,6 +242,21 @@ public:
     /// The negotiated protocol and cipher, or std::nullopt before the
     /// handshake has completed. Still available after close().
     std::optional<tls_details> tls() const { return tls_details_; }
+
+    /// The channel binding data of the TLS connection (see
+    /// read_channel_bindings()). Both members are empty before the TLS
+    /// handshake has completed.
+    sasl::channel_bindings channel_bindings() const
+    {
+        if (!tls_details_)
+            return {};
+        // Asio's native_handle() is not const, but exporting keying
+        // material and hashing the certificate leave the connection as it
+        // was.
+        auto& stream = const_cast<asio::ssl::stream<asio::ip::tcp::socket&>&>(
+            *tls_stream_);
+        return read_channel_bindings(stream.native_handle());
+    }
 
     /// The peer's address as it was at construction, so it is still
     /// available after close(). The unspecified IPv4 address when the

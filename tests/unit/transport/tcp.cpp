@@ -3,6 +3,7 @@
 #include "test_network.hpp"
 
 #include <postern/core/error.hpp>
+#include <postern/sasl/mechanism.hpp>
 #include <postern/tls/context.hpp>
 
 #include <asio/buffer.hpp>
@@ -17,11 +18,16 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -133,9 +139,206 @@ client_view read_client_view(tls_client_stream& stream)
             SSL_CIPHER_get_bits(cipher, nullptr)};
 }
 
+// The channel binding data as the client computes it: the exporter of
+// RFC 9266, and the SHA-256 hash of the server certificate (RFC 5929,
+// section 4.1), because the test certificate is signed with SHA-256.
+postern::sasl::channel_bindings read_client_bindings(tls_client_stream& stream)
+{
+    SSL* ssl = stream.native_handle();
+    postern::sasl::channel_bindings bindings;
+
+    constexpr std::string_view label = "EXPORTER-Channel-Binding";
+    std::array<unsigned char, 32> exported{};
+    BOOST_TEST_REQUIRE(SSL_export_keying_material(
+                           ssl, exported.data(), exported.size(), label.data(),
+                           label.size(), nullptr, 0, 0) == 1);
+    bindings.tls_exporter.assign(
+        reinterpret_cast<const char*>(exported.data()), exported.size());
+
+    X509* certificate = SSL_get0_peer_certificate(ssl);
+    BOOST_TEST_REQUIRE(certificate != nullptr);
+    std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
+    unsigned int size = 0;
+    BOOST_TEST_REQUIRE(X509_digest(certificate, EVP_sha256(), hash.data(),
+                                   &size) == 1);
+    bindings.tls_server_end_point.assign(
+        reinterpret_cast<const char*>(hash.data()), size);
+    return bindings;
+}
+
+// Runs a TLS handshake between a tcp_transport and a client using
+// `client_context`, and returns both sides' channel binding data.
+struct bindings_pair {
+    postern::sasl::channel_bindings server;
+    postern::sasl::channel_bindings client;
+    std::string version;
+};
+
+bindings_pair exchange_bindings(asio::ssl::context& client_context)
+{
+    coroutine_runner runner;
+    asio::ssl::context server_context = make_test_server_context();
+    auto sockets = connect_loopback(runner.context());
+    tcp_transport server(std::move(sockets.server), &server_context);
+    bindings_pair result;
+
+    auto server_side = [&]() -> asio::awaitable<void> {
+        std::error_code ec;
+        co_await server.start_tls(ec);
+        BOOST_REQUIRE_MESSAGE(!ec, ec.message());
+        result.server = server.channel_bindings();
+        co_await write_text(server, "ok", ec);
+        BOOST_TEST(!ec);
+    };
+    auto client_side = [&]() -> asio::awaitable<void> {
+        tls_client_stream stream(sockets.client, client_context);
+        set_server_name(stream);
+        co_await stream.async_handshake(tls_client_stream::client,
+                                        asio::use_awaitable);
+        result.client = read_client_bindings(stream);
+        result.version = SSL_get_version(stream.native_handle());
+        const std::string reply = co_await client_read(stream, 2);
+        BOOST_TEST(reply == "ok");
+    };
+    runner.spawn(server_side());
+    runner.spawn(client_side());
+    runner.run();
+    return result;
+}
+
+using key_ptr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+using certificate_ptr = std::unique_ptr<X509, decltype(&X509_free)>;
+
+// A bare self-signed certificate for `key`, signed with `digest` (nullptr
+// for Ed25519), enough to test which hash tls-server-end-point uses.
+certificate_ptr make_certificate(EVP_PKEY* key, const EVP_MD* digest)
+{
+    certificate_ptr certificate(X509_new(), X509_free);
+    BOOST_TEST_REQUIRE(certificate != nullptr);
+    X509* x = certificate.get();
+    BOOST_TEST_REQUIRE(X509_set_version(x, 2) == 1);
+    BOOST_TEST_REQUIRE(ASN1_INTEGER_set(X509_get_serialNumber(x), 1) == 1);
+    X509_NAME* name = X509_get_subject_name(x);
+    const auto* common_name =
+        reinterpret_cast<const unsigned char*>("mail.example.com");
+    BOOST_TEST_REQUIRE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                                  common_name, -1, -1, 0) == 1);
+    BOOST_TEST_REQUIRE(X509_set_issuer_name(x, name) == 1);
+    BOOST_TEST_REQUIRE(X509_gmtime_adj(X509_getm_notBefore(x), 0) != nullptr);
+    BOOST_TEST_REQUIRE(X509_gmtime_adj(X509_getm_notAfter(x), 3600) !=
+                       nullptr);
+    BOOST_TEST_REQUIRE(X509_set_pubkey(x, key) == 1);
+    BOOST_TEST_REQUIRE(X509_sign(x, key, digest) > 0);
+    return certificate;
+}
+
+std::string digest_of(X509* certificate, const EVP_MD* digest)
+{
+    std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
+    unsigned int size = 0;
+    BOOST_TEST_REQUIRE(X509_digest(certificate, digest, hash.data(), &size) ==
+                       1);
+    return std::string(reinterpret_cast<const char*>(hash.data()), size);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(tcp)
+
+// RFC 5929, section 4.1: the certificate's signature hash, except that
+// MD5 and SHA-1 become SHA-256.
+BOOST_AUTO_TEST_CASE(end_point_hash_follows_signature_hash)
+{
+    const key_ptr key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+    BOOST_TEST_REQUIRE(key != nullptr);
+    struct hash_case {
+        const char* label;
+        const EVP_MD* signature;
+        const EVP_MD* expected;
+    };
+    const hash_case cases[] = {
+        {"SHA-1 signature", EVP_sha1(), EVP_sha256()},
+        {"SHA-256 signature", EVP_sha256(), EVP_sha256()},
+        {"SHA-384 signature", EVP_sha384(), EVP_sha384()},
+        {"SHA-512 signature", EVP_sha512(), EVP_sha512()},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.label)
+        {
+            const auto certificate = make_certificate(key.get(), c.signature);
+            const std::string hash =
+                postern::transport::detail::end_point_hash(certificate.get());
+            BOOST_TEST(hash.size() ==
+                       static_cast<std::size_t>(EVP_MD_get_size(c.expected)));
+            BOOST_TEST(hash == digest_of(certificate.get(), c.expected));
+        }
+    }
+}
+
+// Ed25519 signs without a separate hash, which leaves tls-server-end-point
+// undefined.
+BOOST_AUTO_TEST_CASE(end_point_hash_empty_for_ed25519)
+{
+    const key_ptr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"),
+                      EVP_PKEY_free);
+    BOOST_TEST_REQUIRE(key != nullptr);
+    const auto certificate = make_certificate(key.get(), nullptr);
+    BOOST_TEST(postern::transport::detail::end_point_hash(certificate.get())
+                   .empty());
+}
+
+BOOST_AUTO_TEST_CASE(channel_bindings_match_client_tls_1_3)
+{
+    asio::ssl::context client_context = make_test_client_context();
+    const bindings_pair bindings = exchange_bindings(client_context);
+    BOOST_TEST(bindings.version == "TLSv1.3");
+    BOOST_TEST(bindings.server.tls_exporter.size() == 32u);
+    BOOST_TEST(bindings.server.tls_exporter == bindings.client.tls_exporter);
+    BOOST_TEST(bindings.server.tls_server_end_point.size() == 32u);
+    BOOST_TEST(bindings.server.tls_server_end_point ==
+               bindings.client.tls_server_end_point);
+}
+
+// OpenSSL 3 negotiates the extended master secret on TLS 1.2 by default.
+BOOST_AUTO_TEST_CASE(channel_bindings_match_client_tls_1_2)
+{
+    asio::ssl::context client_context = make_test_client_context();
+    SSL_CTX_set_max_proto_version(client_context.native_handle(),
+                                  TLS1_2_VERSION);
+    const bindings_pair bindings = exchange_bindings(client_context);
+    BOOST_TEST(bindings.version == "TLSv1.2");
+    BOOST_TEST(bindings.server.tls_exporter.size() == 32u);
+    BOOST_TEST(bindings.server.tls_exporter == bindings.client.tls_exporter);
+    BOOST_TEST(bindings.server.tls_server_end_point ==
+               bindings.client.tls_server_end_point);
+}
+
+// Without the extended master secret a TLS 1.2 exporter is not unique to
+// the connection (RFC 9266), so the server offers no tls-exporter data.
+BOOST_AUTO_TEST_CASE(tls_exporter_needs_extended_master_secret)
+{
+    asio::ssl::context client_context = make_test_client_context();
+    SSL_CTX* client_native = client_context.native_handle();
+    SSL_CTX_set_max_proto_version(client_native, TLS1_2_VERSION);
+    SSL_CTX_set_options(client_native, SSL_OP_NO_EXTENDED_MASTER_SECRET);
+    const bindings_pair bindings = exchange_bindings(client_context);
+    BOOST_TEST(bindings.version == "TLSv1.2");
+    BOOST_TEST(bindings.server.tls_exporter.empty());
+    BOOST_TEST(bindings.server.tls_server_end_point.size() == 32u);
+    BOOST_TEST(bindings.server.tls_server_end_point ==
+               bindings.client.tls_server_end_point);
+}
+
+BOOST_AUTO_TEST_CASE(channel_bindings_empty_without_tls)
+{
+    coroutine_runner runner;
+    asio::ssl::context server_context = make_test_server_context();
+    auto sockets = connect_loopback(runner.context());
+    tcp_transport server(std::move(sockets.server), &server_context);
+    const postern::sasl::channel_bindings bindings = server.channel_bindings();
+    BOOST_TEST(bindings.tls_exporter.empty());
+    BOOST_TEST(bindings.tls_server_end_point.empty());
+}
 
 BOOST_AUTO_TEST_CASE(plain_echo)
 {

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <postern/core/base64.hpp>
-#include <postern/sasl/plain.hpp>
+#include <postern/sasl/plain.hpp> // detail::is_valid_utf8
 
 #include <cstddef>
 #include <optional>
@@ -13,10 +13,10 @@
 
 namespace postern::sasl::detail {
 
-/// A client message longer than this is rejected. RFC 5802 sets no limit;
-/// this one keeps a client from making the server parse, store and hash
-/// text of unbounded length, and leaves room for long user names and
-/// channel binding data.
+/// A client message longer than this is rejected. RFC 5802 sets no limit,
+/// but without one a client could make the server parse, store and hash
+/// text of unbounded length. 4096 octets leave room for long user names
+/// and extensions.
 inline constexpr std::size_t scram_max_message_octets = 4096;
 
 /// The server-error-value of RFC 5802, section 7, that a failure sends.
@@ -199,8 +199,8 @@ inline scram_error check_extensions(
     return scram_error::none;
 }
 
-/// Decodes a saslname (RFC 5802, section 5.1): "=2C" stands for ',' and
-/// "=3D" for '='. Returns nullopt for an empty name or for any other '='.
+/// Decodes a saslname (RFC 5802, section 5.1): "=2C" encodes ',' and
+/// "=3D" encodes '='. Returns nullopt for an empty name or for any other '='.
 inline std::optional<std::string> decode_saslname(std::string_view text)
 {
     if (text.empty())
@@ -244,7 +244,7 @@ inline scram_error parse_channel_binding_flag(std::string_view field,
 
 // gs2-header = gs2-cbind-flag "," [authzid] "," where authzid is
 // "a=" saslname (RFC 5802, section 7). Fills the flag, the authzid and
-// the header, and returns the text after the header.
+// the header, and stores the text after the header in `rest`.
 inline scram_error parse_gs2_header(std::string_view text,
                                     scram_client_first& message,
                                     std::string_view& rest)
