@@ -42,10 +42,22 @@ public:
         auto stored = detail::try_make_credentials(*user, password, options);
         if (!stored)
             return stored.error();
+        return add_user(std::move(*stored));
+    }
+
+    /// Adds an account with credentials derived by the caller (for example
+    /// with sasl::derive_secrets for the mechanisms a server offers).
+    /// @returns error::invalid_user_name or error::user_exists.
+    std::error_code add_user(credentials stored)
+    {
+        auto user = canonical_user_name(stored.user);
+        if (!user)
+            return error::invalid_user_name;
+        stored.user = *user;
 
         std::lock_guard lock(mutex_);
         auto [position, inserted] =
-            users_.try_emplace(*user, std::move(*stored));
+            users_.try_emplace(*user, std::move(stored));
         (void)position;
         return inserted ? std::error_code() : error::user_exists;
     }
@@ -64,12 +76,23 @@ public:
         auto stored = detail::try_make_credentials(*user, password, options);
         if (!stored)
             return stored.error();
+        return replace_credentials(std::move(*stored));
+    }
+
+    /// Replaces every secret of the account `stored.user` with `stored`.
+    /// @returns error::user_not_found.
+    std::error_code replace_credentials(credentials stored)
+    {
+        auto user = canonical_user_name(stored.user);
+        if (!user)
+            return error::user_not_found;
+        stored.user = *user;
 
         std::lock_guard lock(mutex_);
         auto found = users_.find(*user);
         if (found == users_.end())
             return error::user_not_found;
-        found->second = std::move(*stored);
+        found->second = std::move(stored);
         return {};
     }
 

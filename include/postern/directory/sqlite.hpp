@@ -2,6 +2,7 @@
 // database file.
 #pragma once
 
+#include <postern/core/base64.hpp>
 #include <postern/core/error.hpp>
 #include <postern/core/secret.hpp>
 #include <postern/directory/credentials.hpp>
@@ -13,9 +14,12 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -65,6 +69,48 @@ inline constexpr std::string_view scheme_override_crypt =
     "POP3-OVERRIDE-CRYPT";
 inline constexpr std::string_view scheme_override_plain =
     "POP3-OVERRIDE-PLAIN";
+inline constexpr std::string_view scheme_cram_md5 = "CRAM-MD5";
+inline constexpr std::string_view scheme_scram_sha1 = "SCRAM-SHA-1";
+inline constexpr std::string_view scheme_scram_sha256 = "SCRAM-SHA-256";
+inline constexpr std::string_view scheme_nt_hash = "NTLM";
+
+/// Formats SCRAM keys as Dovecot's SCRAM schemes do:
+/// ITERATIONS,SALT,STOREDKEY,SERVERKEY with base64 for the byte strings.
+inline std::string format_scram(const scram_credentials& keys)
+{
+    return std::to_string(keys.iterations) + "," + base64_encode(keys.salt) +
+           "," + base64_encode(keys.stored_key) + "," +
+           base64_encode(keys.server_key);
+}
+
+inline std::optional<scram_credentials> parse_scram(std::string_view text)
+{
+    std::string_view fields[4];
+    for (int i = 0; i < 3; ++i) {
+        auto comma = text.find(',');
+        if (comma == std::string_view::npos)
+            return std::nullopt;
+        fields[i] = text.substr(0, comma);
+        text.remove_prefix(comma + 1);
+    }
+    fields[3] = text;
+
+    scram_credentials keys;
+    auto [end, ec] = std::from_chars(
+        fields[0].data(), fields[0].data() + fields[0].size(),
+        keys.iterations);
+    if (ec != std::errc{} || end != fields[0].data() + fields[0].size())
+        return std::nullopt;
+    auto salt = base64_decode(fields[1]);
+    auto stored = base64_decode(fields[2]);
+    auto server = base64_decode(fields[3]);
+    if (!salt || !stored || !server)
+        return std::nullopt;
+    keys.salt = std::move(*salt);
+    keys.stored_key = std::move(*stored);
+    keys.server_key = std::move(*server);
+    return keys;
+}
 
 inline constexpr const char* sqlite_schema = R"sql(
 CREATE TABLE IF NOT EXISTS users (
@@ -268,6 +314,18 @@ public:
         auto stored = detail::try_make_credentials(*user, password, options);
         if (!stored)
             return stored.error();
+        return add_user(*stored);
+    }
+
+    /// Adds an account with credentials derived by the caller (for example
+    /// with sasl::derive_secrets for the mechanisms a server offers).
+    /// @returns error::invalid_user_name, error::user_exists or an SQLite
+    /// error.
+    std::error_code add_user(const credentials& stored)
+    {
+        auto user = canonical_user_name(stored.user);
+        if (!user || *user != stored.user)
+            return error::invalid_user_name;
 
         std::lock_guard lock(mutex_);
         transaction work(*this);
@@ -275,7 +333,7 @@ public:
             return detail::make_sqlite_error(result);
         if (auto failure = insert_user(*user))
             return failure;
-        if (auto failure = insert_secrets(*stored))
+        if (auto failure = insert_secrets(stored))
             return failure;
         return work.commit();
     }
@@ -294,6 +352,16 @@ public:
         auto stored = detail::try_make_credentials(*user, password, options);
         if (!stored)
             return stored.error();
+        return replace_credentials(*stored);
+    }
+
+    /// Replaces every secret of the account `stored.user` with `stored`.
+    /// @returns error::user_not_found or an SQLite error.
+    std::error_code replace_credentials(const credentials& stored)
+    {
+        auto user = canonical_user_name(stored.user);
+        if (!user || *user != stored.user)
+            return error::user_not_found;
 
         std::lock_guard lock(mutex_);
         transaction work(*this);
@@ -306,7 +374,7 @@ public:
             return error::user_not_found;
         if (auto failure = delete_secrets(*user))
             return failure;
-        if (auto failure = insert_secrets(*stored))
+        if (auto failure = insert_secrets(stored))
             return failure;
         return work.commit();
     }
@@ -640,6 +708,19 @@ private:
         if (stored.pop3_override_plaintext)
             put(detail::scheme_override_plain,
                 stored.pop3_override_plaintext->view());
+        if (stored.cram_md5)
+            put(detail::scheme_cram_md5, *stored.cram_md5);
+        if (stored.scram_sha1)
+            put(detail::scheme_scram_sha1,
+                detail::format_scram(*stored.scram_sha1));
+        if (stored.scram_sha256)
+            put(detail::scheme_scram_sha256,
+                detail::format_scram(*stored.scram_sha256));
+        if (stored.nt_hash)
+            put(detail::scheme_nt_hash,
+                std::string_view(
+                    reinterpret_cast<const char*>(stored.nt_hash->data()),
+                    stored.nt_hash->size()));
         return failure;
     }
 
@@ -684,6 +765,16 @@ private:
     /// Sets the field of `found` that a stored secret fills. Schemes this
     /// version does not know are skipped, so a newer writer's rows do not
     /// break lookups.
+    static std::optional<std::array<std::uint8_t, 16>>
+    to_nt_hash(std::string_view value)
+    {
+        if (value.size() != 16)
+            return std::nullopt;
+        std::array<std::uint8_t, 16> hash{};
+        std::memcpy(hash.data(), value.data(), hash.size());
+        return hash;
+    }
+
     static void apply_secret(credentials& found, std::string_view scheme,
                              std::string_view value)
     {
@@ -695,6 +786,14 @@ private:
             found.pop3_override_verifier = std::string(value);
         else if (scheme == detail::scheme_override_plain)
             found.pop3_override_plaintext = secret(value);
+        else if (scheme == detail::scheme_cram_md5)
+            found.cram_md5 = std::string(value);
+        else if (scheme == detail::scheme_scram_sha1)
+            found.scram_sha1 = detail::parse_scram(value);
+        else if (scheme == detail::scheme_scram_sha256)
+            found.scram_sha256 = detail::parse_scram(value);
+        else if (scheme == detail::scheme_nt_hash)
+            found.nt_hash = to_nt_hash(value);
     }
 
     std::filesystem::path path_;

@@ -93,9 +93,8 @@ constexpr bool builtin_directory_supplies(secret_kind kind) noexcept
     case secret_kind::scram_sha1:
     case secret_kind::scram_sha256:
     case secret_kind::nt_hash:
-        // TODO: derive and store the CRAM-MD5 context, the SCRAM keys and
-        // the NT hash once those mechanisms exist.
-        return false;
+        // Derived by sasl::derive_secrets and stored with add_user.
+        return true;
     }
     return false;
 }

@@ -175,10 +175,10 @@ void check_supplies(const Directory& directory)
 {
     BOOST_TEST(directory.supplies(secret_kind::password_verifier));
     BOOST_TEST(directory.supplies(secret_kind::plaintext));
-    BOOST_TEST(!directory.supplies(secret_kind::cram_md5));
-    BOOST_TEST(!directory.supplies(secret_kind::scram_sha1));
-    BOOST_TEST(!directory.supplies(secret_kind::scram_sha256));
-    BOOST_TEST(!directory.supplies(secret_kind::nt_hash));
+    BOOST_TEST(directory.supplies(secret_kind::cram_md5));
+    BOOST_TEST(directory.supplies(secret_kind::scram_sha1));
+    BOOST_TEST(directory.supplies(secret_kind::scram_sha256));
+    BOOST_TEST(directory.supplies(secret_kind::nt_hash));
 }
 
 } // namespace directory_checks

@@ -143,6 +143,45 @@ BOOST_AUTO_TEST_CASE(sqlite_reopen_keeps_users)
     BOOST_TEST(reopened.list_users().size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(sqlite_stores_derived_secrets)
+{
+    postern::directory::credentials stored;
+    stored.user = "carol";
+    stored.password_verifier = postern::directory::hash_password("pw");
+    stored.cram_md5 = std::string(32, '\x01');
+    stored.nt_hash = std::array<std::uint8_t, 16>{1, 2, 3, 4, 5, 6, 7, 8,
+                                                  9, 10, 11, 12, 13, 14,
+                                                  15, 0};
+    stored.scram_sha256 = postern::directory::scram_credentials{
+        std::string("salt\0salt", 9), 4096, std::string(32, '\x02'),
+        std::string(32, '\x03')};
+    {
+        sqlite_directory directory(database);
+        BOOST_TEST(!directory.add_user(stored));
+        BOOST_TEST(directory.add_user(stored) ==
+                   postern::error::user_exists);
+    }
+
+    sqlite_directory reopened(database);
+    auto found = reopened.find_user("carol");
+    BOOST_TEST_REQUIRE(found.has_value());
+    BOOST_TEST(*found->cram_md5 == *stored.cram_md5);
+    BOOST_TEST((*found->nt_hash == *stored.nt_hash));
+    BOOST_TEST_REQUIRE(found->scram_sha256.has_value());
+    BOOST_TEST(found->scram_sha256->salt == stored.scram_sha256->salt);
+    BOOST_TEST(found->scram_sha256->iterations == 4096u);
+    BOOST_TEST(found->scram_sha256->stored_key ==
+               stored.scram_sha256->stored_key);
+    BOOST_TEST(found->scram_sha256->server_key ==
+               stored.scram_sha256->server_key);
+    BOOST_TEST(!found->scram_sha1.has_value());
+    BOOST_TEST(reopened.verify_password("carol", "pw"));
+
+    stored.cram_md5.reset();
+    BOOST_TEST(!reopened.replace_credentials(stored));
+    BOOST_TEST(!reopened.find_user("carol")->cram_md5.has_value());
+}
+
 BOOST_AUTO_TEST_CASE(sqlite_remove_deletes_secrets)
 {
     {

@@ -68,10 +68,10 @@ BOOST_AUTO_TEST_CASE(builtin_supplies_table)
     const kind_case cases[] = {
         {"password verifier", secret_kind::password_verifier, true},
         {"plaintext", secret_kind::plaintext, true},
-        {"CRAM-MD5", secret_kind::cram_md5, false},
-        {"SCRAM-SHA-1", secret_kind::scram_sha1, false},
-        {"SCRAM-SHA-256", secret_kind::scram_sha256, false},
-        {"NT hash", secret_kind::nt_hash, false},
+        {"CRAM-MD5", secret_kind::cram_md5, true},
+        {"SCRAM-SHA-1", secret_kind::scram_sha1, true},
+        {"SCRAM-SHA-256", secret_kind::scram_sha256, true},
+        {"NT hash", secret_kind::nt_hash, true},
     };
     for (const auto& row : cases) {
         BOOST_TEST_CONTEXT(row.label)
