@@ -134,9 +134,12 @@ public:
         return reject(replies::line_too_long);
     }
 
-    /// TLS is up after STLS.
+    /// TLS is up after STLS. A USER name sent before it came in clear and
+    /// may have been injected, so it is forgotten (as RFC 3207, section
+    /// 4.2, asks of SMTP).
     void tls_started(const sasl::channel_bindings* bindings = nullptr)
     {
+        pending_user_.clear();
         connection_.encrypted = true;
         connection_.tls_offered = false;
         connection_.bindings = bindings;

@@ -168,6 +168,15 @@ BOOST_AUTO_TEST_CASE(user_pass_needs_tls)
     BOOST_TEST(send("PASS secret") == "-ERR Send USER first\r\n");
 }
 
+BOOST_AUTO_TEST_CASE(stls_forgets_user)
+{
+    config.auth.set("USER", sasl::availability::allow);
+    BOOST_TEST(send("USER alice") == "+OK Send PASS\r\n");
+    send("STLS");
+    machine.tls_started();
+    BOOST_TEST(send("PASS secret") == "-ERR Send USER first\r\n");
+}
+
 BOOST_AUTO_TEST_CASE(user_pass_success_and_failure)
 {
     machine.tls_started();
