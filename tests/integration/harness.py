@@ -42,11 +42,20 @@ STOP_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 60.0
 
 
+_ports_given = set()
+
+
 def free_port():
-    """Return a TCP port on 127.0.0.1 that was free when checked."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """Return a TCP port on 127.0.0.1 that was free when checked and that
+    this process has not returned before: the kernel may hand out a port
+    again once its probe socket is closed."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 def toml_string(value):
@@ -158,6 +167,24 @@ class Server:
     def write_config(self):
         with open(self.config_path, "w", encoding="utf-8") as config:
             config.write(self.config_text())
+
+    def make_ports_distinct(self):
+        """Give a new port to each listener whose port another listener
+        already has, and rewrite the configuration. free_port() checks
+        each port alone, so two calls can return the same one."""
+        used_ports = set()
+        for listener in self.listeners.values():
+            while listener.port in used_ports:
+                listener.port = free_port()
+            used_ports.add(listener.port)
+        self.write_config()
+
+    def pick_new_ports(self):
+        """Give every listener a new free port and rewrite the
+        configuration, e.g. after another process took one of them."""
+        for listener in self.listeners.values():
+            listener.port = free_port()
+        self.make_ports_distinct()
 
     # Commands
 
@@ -493,9 +520,22 @@ class SmtpTestCase(ServerTestCase):
 
     def setUp(self):
         super().setUp()
+        self.server.make_ports_distinct()
         for name, password in self.users.items():
             self.server.add_user(name, password)
-        self.server.start()
+        self.start_server()
+
+    def start_server(self, attempts=3):
+        """Start the server, on new ports when another process took one
+        of its ports between free_port() and the bind."""
+        for attempt in range(1, attempts + 1):
+            try:
+                self.server.start()
+                return
+            except RuntimeError as error:
+                if attempt == attempts or "cannot listen" not in str(error):
+                    raise
+            self.server.pick_new_ports()
 
     def connect(self, listener="smtp", read_greeting=True):
         """Connect to a listener, with TLS first when its mode is

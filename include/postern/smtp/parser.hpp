@@ -43,6 +43,7 @@ struct mail_parameters {
 
 enum class path_error {
     syntax,                ///< the path does not parse
+    bad_parameter,         ///< a known parameter has an invalid value
     unsupported_parameter, ///< an ESMTP parameter this server lacks
 };
 
@@ -326,7 +327,7 @@ apply_mail_parameter(mail_parameters& parameters, std::string_view key,
     if (iequals(key, "SIZE")) {
         parameters.size = parse_decimal(value);
         if (!parameters.size)
-            return path_error::syntax;
+            return path_error::bad_parameter;
         return std::nullopt;
     }
     if (iequals(key, "BODY")) {
@@ -341,7 +342,7 @@ apply_mail_parameter(mail_parameters& parameters, std::string_view key,
         // submitter. Postern does not pass it on, so its value only needs
         // to be present.
         if (value.empty())
-            return path_error::syntax;
+            return path_error::bad_parameter;
         return std::nullopt;
     }
     return path_error::unsupported_parameter;

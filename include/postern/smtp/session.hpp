@@ -366,9 +366,7 @@ private:
 
         auto parsed = parse_mail_from(argument);
         if (!parsed.value)
-            return reject(parsed.error == path_error::unsupported_parameter
-                              ? replies::unsupported_parameter
-                              : replies::bad_sender_syntax);
+            return reject(mail_error_reply(parsed.error));
         if (parsed.value->parameters.size &&
             *parsed.value->parameters.size > config_.max_message_size)
             return reject(replies::message_too_big);
@@ -402,6 +400,17 @@ private:
             return reject(replies::relay_denied);
         relay_recipients_.push_back(pending_address_);
         return accept_recipient();
+    }
+
+    static reply mail_error_reply(path_error error)
+    {
+        switch (error) {
+        case path_error::unsupported_parameter:
+            return replies::unsupported_parameter;
+        case path_error::bad_parameter: return replies::syntax_error;
+        case path_error::syntax: break;
+        }
+        return replies::bad_sender_syntax;
     }
 
     bool is_local(const std::string& domain) const
