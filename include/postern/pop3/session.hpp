@@ -543,6 +543,8 @@ private:
         if (availability == sasl::availability::tls && !connection_.encrypted)
             return replies::mechanism_needs_tls;
         auto probe = Mechanisms::create(name, sasl::context{});
+        if (probe->needs_tls() && !connection_.encrypted)
+            return replies::mechanism_needs_tls;
         if (!supplies(probe->needs()))
             return replies::mechanism_unsupported;
         return std::nullopt;

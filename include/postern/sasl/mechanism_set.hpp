@@ -33,6 +33,17 @@ constexpr bool names_are_distinct(
     return true;
 }
 
+// A mechanism with `static constexpr bool needs_tls = true` works only on
+// an encrypted connection, whatever its configured availability.
+template <typename M>
+constexpr bool needs_tls() noexcept
+{
+    if constexpr (requires { M::needs_tls; })
+        return M::needs_tls;
+    else
+        return false;
+}
+
 // std::variant needs at least one alternative, so the state of an exchange
 // of an empty set is std::variant<std::monostate>. No such exchange is
 // ever created.
@@ -102,11 +113,16 @@ public:
     {
         std::vector<std::string_view> result;
         [[maybe_unused]] auto add_if_offered =
-            [&](std::string_view name, directory::secret_kind needs) {
+            [&](std::string_view name, directory::secret_kind needs,
+                bool needs_tls) {
+                if (needs_tls && !encrypted)
+                    return;
                 if (map.offered(name, encrypted) && supplies(needs))
                     result.push_back(name);
             };
-        (add_if_offered(Mechanisms::name, Mechanisms::needs), ...);
+        (add_if_offered(Mechanisms::name, Mechanisms::needs,
+                        detail::needs_tls<Mechanisms>()),
+         ...);
         return result;
     }
 
@@ -142,6 +158,14 @@ public:
             state_, [](const auto& m) -> std::string_view {
                 return std::remove_cvref_t<decltype(m)>::name;
             });
+    }
+
+    /// Tells whether the running mechanism works only over TLS.
+    bool needs_tls() const noexcept
+    {
+        return visit_mechanism<bool>(state_, [](const auto& m) {
+            return detail::needs_tls<std::remove_cvref_t<decltype(m)>>();
+        });
     }
 
     /// Returns the kind of stored secret the running mechanism needs.

@@ -275,6 +275,9 @@ public:
     static constexpr std::string_view name =
         Plus ? Hash::plus_name : Hash::name;
     static constexpr directory::secret_kind needs = Hash::needs;
+    /// The -PLUS variants bind to the TLS channel, so they are offered only
+    /// on encrypted connections (see mechanism_set::offered).
+    static constexpr bool needs_tls = Plus;
 
     /// Copies what it needs from `connection`, so the context may go away.
     explicit basic_scram(const context& connection)

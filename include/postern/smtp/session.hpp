@@ -567,6 +567,8 @@ private:
             return replies::auth_encryption_required;
 
         auto exchange = Mechanisms::create(name, sasl::context{});
+        if (exchange->needs_tls() && !connection_.encrypted)
+            return replies::auth_encryption_required;
         if (!supplies(exchange->needs()))
             return replies::auth_mechanism_unsupported;
         return std::nullopt;

@@ -4,6 +4,7 @@
 
 #include <postern/sasl/login.hpp>
 #include <postern/sasl/plain.hpp>
+#include <postern/sasl/scram.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -247,6 +248,29 @@ BOOST_AUTO_TEST_CASE(mechanism_set_empty_has_no_exchange)
         BOOST_TEST(exchange->name().empty());
         BOOST_TEST(exchange->needs() == secret_kind::password_verifier);
     }
+}
+
+BOOST_AUTO_TEST_CASE(plus_variants_offered_only_over_tls)
+{
+    using set = postern::sasl::mechanism_set<postern::sasl::scram_sha256,
+                                             postern::sasl::scram_sha256_plus>;
+    postern::sasl::availability_map map;
+    map.set("SCRAM-SHA-256", postern::sasl::availability::allow);
+    map.set("SCRAM-SHA-256-PLUS", postern::sasl::availability::allow);
+    auto all = [](postern::directory::secret_kind) { return true; };
+
+    auto clear = set::offered(map, false, all);
+    BOOST_TEST_REQUIRE(clear.size() == 1u);
+    BOOST_TEST(clear[0] == "SCRAM-SHA-256");
+
+    auto encrypted = set::offered(map, true, all);
+    BOOST_TEST_REQUIRE(encrypted.size() == 2u);
+    BOOST_TEST(encrypted[1] == "SCRAM-SHA-256-PLUS");
+
+    auto exchange = set::create("SCRAM-SHA-256-PLUS", {});
+    BOOST_TEST_REQUIRE(exchange.has_value());
+    BOOST_TEST(exchange->needs_tls());
+    BOOST_TEST(!set::create("SCRAM-SHA-256", {})->needs_tls());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
