@@ -4,6 +4,8 @@
 #include <postern/tls/certificate.hpp>
 
 #include <iostream>
+#include <string>
+#include <string_view>
 #include <utility>
 
 namespace postern_server {
@@ -21,6 +23,22 @@ void check_name(const std::string& name)
                             "invalid certificate name \"" + name + "\"");
 }
 
+// Returns "*.DOMAIN" for --wildcard DOMAIN, which may start with "*.".
+std::string wildcard_name(std::string_view domain)
+{
+    if (domain.starts_with("*."))
+        domain.remove_prefix(2);
+    std::string name = "*." + std::string(domain);
+    // A wildcard matches DNS names only (RFC 6125, section 6.4.3), so
+    // "*.192.0.2.1" would certify nothing.
+    if (postern::tls::is_ip_address(domain))
+        throw command_error(exit_invalid,
+                            "invalid certificate name \"" + name +
+                                "\": a wildcard cannot cover an IP"
+                                " address; pass the address as --identity");
+    return name;
+}
+
 // Without --identity and --wildcard the names are those that `run` would
 // generate: [tls] names, by default the server identity.
 std::vector<std::string> certificate_names(const config& settings,
@@ -31,12 +49,8 @@ std::vector<std::string> certificate_names(const config& settings,
 
     std::vector<std::string> names{
         command.identity.value_or(settings.identity)};
-    if (command.wildcard) {
-        std::string_view domain = *command.wildcard;
-        if (domain.starts_with("*."))
-            domain.remove_prefix(2);
-        names.push_back("*." + std::string(domain));
-    }
+    if (command.wildcard)
+        names.push_back(wildcard_name(*command.wildcard));
     return names;
 }
 

@@ -66,6 +66,12 @@ int generate_certificate(const config& settings, const cert_command& command);
 /// @throws command_error (exit_unavailable) naming the folder.
 void create_private_folder(const std::filesystem::path& folder);
 
+/// Checks that this build can open the directory kind that `settings`
+/// names.
+///
+/// @throws command_error (exit_invalid) naming the key.
+void check_directory_supported(const config& settings);
+
 /// Opens the SQLite user directory that `settings` names, creating the
 /// data folder first.
 ///

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <charconv>
 #include <climits>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -216,7 +217,8 @@ fs::path under(const fs::path& data_dir, const fs::path& path)
 }
 
 listener_config make_listener(std::string name, protocol kind,
-                              std::string address, tls_mode tls)
+                              std::string address, tls_mode tls,
+                              bool auth_required = false)
 {
     listener_config listener;
     listener.name = std::move(name);
@@ -224,18 +226,21 @@ listener_config make_listener(std::string name, protocol kind,
     listener.endpoint = *parse_endpoint(address);
     listener.address = std::move(address);
     listener.tls = tls;
+    listener.auth_required = auth_required;
     return listener;
 }
 
+// The submission listeners require authentication, which RFC 6409, section
+// 4.3, makes the default for a message submission agent.
 std::vector<listener_config> default_listeners()
 {
     return {
         make_listener("smtp", protocol::smtp, "127.0.0.1:2525",
                       tls_mode::starttls),
         make_listener("submission", protocol::smtp, "127.0.0.1:2587",
-                      tls_mode::starttls),
+                      tls_mode::starttls, true),
         make_listener("submissions", protocol::smtp, "127.0.0.1:2465",
-                      tls_mode::implicit),
+                      tls_mode::implicit, true),
         make_listener("pop3", protocol::pop3, "127.0.0.1:2110",
                       tls_mode::starttls),
         make_listener("pop3s", protocol::pop3, "127.0.0.1:2995",
@@ -307,6 +312,21 @@ check_local_domains(toml_section& server,
     return result;
 }
 
+// Messages are held in memory while they are received, so the size is
+// bounded.
+std::size_t check_max_message_size(toml_section& server, std::int64_t size)
+{
+    if (size < 1)
+        server.fail("max_message_size", "must be at least 1 octet");
+    if (static_cast<std::uint64_t>(size) > max_message_size_limit)
+        server.fail("max_message_size",
+                    "must be at most " +
+                        std::to_string(max_message_size_limit) +
+                        " octets (1 GiB), because a message is held in"
+                        " memory while it is received");
+    return static_cast<std::size_t>(size);
+}
+
 // [server]: identity, data_dir, local_domains, max_message_size.
 config read_server(toml_section& root, const fs::path& file,
                    const std::optional<fs::path>& data_dir_override)
@@ -335,11 +355,8 @@ config read_server(toml_section& root, const fs::path& file,
     if (domains)
         result.local_domains = check_local_domains(*server, *domains);
 
-    if (max_size) {
-        if (*max_size < 1)
-            server->fail("max_message_size", "must be at least 1 octet");
-        result.max_message_size = static_cast<std::size_t>(*max_size);
-    }
+    if (max_size)
+        result.max_message_size = check_max_message_size(*server, *max_size);
     return result;
 }
 
@@ -432,6 +449,12 @@ listener_config read_listener(toml_section& section)
 
     listener.tls = read_tls_mode(section);
     listener.trusted = section.get_bool("trusted").value_or(false);
+    listener.auth_required =
+        section.get_bool("auth_required").value_or(false);
+    if (listener.auth_required && listener.kind == protocol::pop3)
+        section.fail("auth_required",
+                     "applies to SMTP listeners only; a POP3 client always"
+                     " logs in");
     section.reject_unknown();
     return listener;
 }
@@ -616,12 +639,15 @@ config load_config(const fs::path& file,
     read_relay(root, result);
     root.reject_unknown();
     check_tls_files(result, name);
+    add_risk_warnings(result);
     return result;
 }
 
 config default_config(const fs::path& data_dir)
 {
-    return base_config(data_dir, host_identity());
+    config result = base_config(data_dir, host_identity());
+    add_risk_warnings(result);
+    return result;
 }
 
 bool uses_tls(const config& value)

@@ -34,6 +34,9 @@ struct listener_config {
     asio::ip::tcp::endpoint endpoint;
     postern::smtp::tls_mode tls = postern::smtp::tls_mode::starttls;
     bool trusted = false;
+    /// SMTP only: MAIL is rejected until the client authenticated or is
+    /// otherwise trusted (RFC 6409, section 4.3).
+    bool auth_required = false;
 };
 
 struct tls_config {
@@ -52,12 +55,18 @@ struct directory_config {
 };
 
 /// A problem that does not stop the server, such as a mechanism that is
-/// allowed but not built in.
+/// allowed but not built in, or a risky setting.
 struct config_warning {
     std::string key;     ///< e.g. "auth.smtp.CRAM-MD5"
     std::string reason;  ///< a short code for the log, e.g. "not-built-in"
     std::string message; ///< the sentence check-config prints
 };
+
+/// Messages are held in memory while they are received, so a
+/// max_message_size above large_message_size (100 MiB) gets a warning and
+/// one above max_message_size_limit (1 GiB) is an error.
+inline constexpr std::size_t large_message_size = 100 * 1024 * 1024;
+inline constexpr std::size_t max_message_size_limit = 1024 * 1024 * 1024;
 
 /// An [[assumption]] entry, whose network passed
 /// postern::trust::network::parse.
@@ -98,6 +107,15 @@ config load_config(const std::filesystem::path& file,
 
 /// Builds the embedded default configuration, serving from `data_dir`.
 config default_config(const std::filesystem::path& data_dir);
+
+/// Appends to `value.warnings` a warning for each valid but risky setting:
+/// an [[assumption]] network that contains every address (reason
+/// "open-relay") or has a prefix shorter than /8 for IPv4 or /32 for IPv6
+/// ("broad-network"); PLAIN, LOGIN or USER set to "allow" while a listener
+/// of that protocol starts without TLS ("cleartext-password"); a TLS
+/// min_version below 1.2 ("old-tls-version"); a max_message_size above
+/// large_message_size ("large-message-size").
+void add_risk_warnings(config& value);
 
 /// Formats `value` as a TOML document that load_config reads back to the
 /// same configuration.

@@ -86,6 +86,7 @@ void write_listener(std::ostream& out, const listener_config& listener)
     put_string(out, "address", listener.address);
     put_string(out, "tls", to_string(listener.tls));
     put(out, "trusted", toml::value<bool>(listener.trusted));
+    put(out, "auth_required", toml::value<bool>(listener.auth_required));
 }
 
 // Mechanism names are bare keys: upper-case letters, digits and hyphens.

@@ -25,8 +25,7 @@ void create_private_folder(const std::filesystem::path& folder)
                             folder.string() + ": not a folder");
 }
 
-std::unique_ptr<postern::directory::sqlite_directory>
-open_user_directory(const config& settings)
+void check_directory_supported(const config& settings)
 {
     // TODO: the passwd-file and PAM directories do not exist yet; the
     // configuration accepts them so that files written for them stay
@@ -36,7 +35,12 @@ open_user_directory(const config& settings)
                             settings.source.string() +
                                 ": directory.kind: this build supports"
                                 " only \"sqlite\" so far");
+}
 
+std::unique_ptr<postern::directory::sqlite_directory>
+open_user_directory(const config& settings)
+{
+    check_directory_supported(settings);
     create_private_folder(settings.data_dir);
     try {
         return std::make_unique<postern::directory::sqlite_directory>(

@@ -14,6 +14,8 @@
 #include <postern/tls/context.hpp>
 #include <postern/trust/rules.hpp>
 
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/thread_pool.hpp>
@@ -23,7 +25,9 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
+#include <vector>
 
 namespace postern_server {
 
@@ -184,7 +188,39 @@ postern::listener_options to_listener_options(
     const listener_config& listener)
 {
     return {listener.name, listener.endpoint, listener.tls,
-            listener.trusted};
+            listener.trusted, listener.auth_required};
+}
+
+// Opens every listener's port as server_core::listen does, then closes
+// them all, before anything is written to disk. A port in use, a
+// privileged port or a missing address thus ends start-up with nothing
+// created. The probes stay open until all listen, so two listeners that
+// overlap, such as 0.0.0.0:25 and 127.0.0.1:25, fail here too. A client
+// that connects during the probe is reset.
+// NOTE: a port taken between this check and listen_all still fails there,
+// after the data folders, certificate and database exist.
+void check_ports_free(const config& settings)
+{
+    asio::io_context context;
+    std::vector<asio::ip::tcp::acceptor> probes;
+    probes.reserve(settings.listeners.size());
+    for (const listener_config& listener : settings.listeners) {
+        asio::ip::tcp::acceptor& probe = probes.emplace_back(context);
+        try {
+            probe.open(listener.endpoint.protocol());
+            probe.set_option(asio::socket_base::reuse_address(true));
+            probe.bind(listener.endpoint);
+            probe.listen(asio::socket_base::max_listen_connections);
+        } catch (const std::system_error& failure) {
+            // what() is "bind: REASON" or "listen: REASON", the same text
+            // that listen_all reports.
+            throw command_error(exit_unavailable,
+                                "listener " + listener.name +
+                                    ": cannot listen on " +
+                                    listener.address + ": " +
+                                    failure.what());
+        }
+    }
 }
 
 // Binds every listener; the first failure ends start-up with the
@@ -278,10 +314,14 @@ int serve(const config& settings, postern::directory::sqlite_directory& users,
 
 } // namespace
 
+// Every check that can fail without touching the disk runs before the
+// first folder is created.
 int run_server(const config& settings)
 {
+    check_directory_supported(settings);
     std::shared_ptr<spdlog::logger> logger = make_logger();
     warn_unserved(settings, *logger);
+    check_ports_free(settings);
     create_data_folders(settings);
     std::optional<asio::ssl::context> tls = make_tls_context(settings);
     auto users = open_user_directory(settings);

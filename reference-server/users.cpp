@@ -6,13 +6,19 @@
 #include <postern/core/secret.hpp>
 #include <postern/directory/user_name.hpp>
 #include <postern/directory/user_options.hpp>
+#include <postern/sasl/plain.hpp>
 
 #include <openssl/crypto.h>
 #include <termios.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace postern_server {
 
@@ -121,12 +127,47 @@ secret prompt_password(const std::string& name)
     return first;
 }
 
-void reject_empty(const secret& password, std::string_view description)
+// PLAIN sends the password in a field of at most 255 octets (RFC 4616,
+// section 2), and the LOGIN mechanism applies the same bound, so a longer
+// password could never log in.
+constexpr std::size_t max_password_octets = 255;
+
+// C0 controls and DEL. After the UTF-8 check every octet below 0x80 is a
+// whole character, so checking octets is enough.
+bool has_control_character(std::string_view text)
+{
+    return std::any_of(text.begin(), text.end(), [](char c) {
+        const auto octet = static_cast<unsigned char>(c);
+        return octet < 0x20 || octet == 0x7f;
+    });
+}
+
+// Returns the rule that `password` breaks, or nullopt when a client can
+// send it. The reason never quotes the password.
+std::optional<std::string_view> password_problem(std::string_view password)
 {
     if (password.empty())
-        throw command_error(exit_invalid,
-                            "the " + std::string(description) +
-                                " is empty");
+        return "is empty";
+    if (password.size() > max_password_octets)
+        return "is longer than 255 octets, the limit of a PLAIN or LOGIN"
+               " field (RFC 4616, section 2)";
+    // The check that PLAIN applies to the password a client sends, so
+    // whatever passes here can also pass there.
+    if (!postern::sasl::detail::is_valid_utf8(password))
+        return "is not valid UTF-8";
+    // No client can type NUL, and PLAIN cannot carry it. A line break
+    // would end a POP3 PASS command early.
+    if (has_control_character(password))
+        return "contains a control character (U+0000 to U+001F or"
+               " U+007F)";
+    return std::nullopt;
+}
+
+void check_password(const secret& password, std::string_view description)
+{
+    if (auto problem = password_problem(password.view()))
+        throw command_error(exit_invalid, "the " + std::string(description) +
+                                              " " + std::string(*problem));
 }
 
 // Reads the password, and the POP3 override with --pop3-override-stdin,
@@ -137,11 +178,11 @@ secret read_passwords(const user_command& command,
     secret password = command.password_stdin
                           ? read_stdin_line("password")
                           : prompt_password(command.name);
-    reject_empty(password, "password");
+    check_password(password, "password");
 
     if (command.override_stdin) {
         options.pop3_override = read_stdin_line("POP3 override password");
-        reject_empty(*options.pop3_override, "POP3 override password");
+        check_password(*options.pop3_override, "POP3 override password");
     }
     return password;
 }

@@ -63,6 +63,16 @@ class CheckConfigDefaultTests(TempFolderTestCase):
             with self.subTest(listener=entry["name"]):
                 self.assertIs(entry["trusted"], False)
 
+    def test_default_auth_required_on_submission(self):
+        required = {entry["name"]: entry["auth_required"]
+                    for entry in self.effective["listener"]}
+        self.assertEqual(required, {
+            "smtp": False, "submission": True, "submissions": True,
+            "pop3": False, "pop3s": False})
+
+    def test_default_has_no_warnings(self):
+        self.assertEqual(self.result.stderr, "")
+
     def test_default_paths_under_data_dir(self):
         self.assertEqual(self.effective["server"]["data_dir"], self.data_dir)
         self.assertEqual(self.effective["tls"]["certificate"],
@@ -250,7 +260,7 @@ class CheckConfigFileTests(TempFolderTestCase):
         self.assertIn("auth.smtp.CRAM-MD5", result.stderr)
 
     def test_built_in_mechanism_does_not_warn(self):
-        config, result = self.check('[auth.smtp]\nPLAIN = "allow"\n')
+        config, result = self.check('[auth.smtp]\nLOGIN = "tls"\n')
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stderr, "")
 
@@ -267,6 +277,165 @@ class CheckConfigFileTests(TempFolderTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         effective = tomllib.loads(result.stdout)
         self.assertEqual(effective["server"]["data_dir"], self.path("other"))
+
+    # auth_required
+
+    def listeners_of(self, text):
+        config, result = self.check(text)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return tomllib.loads(result.stdout)["listener"]
+
+    def test_auth_required_defaults_false(self):
+        listeners = self.listeners_of(
+            LISTENER.format(address="127.0.0.1:2525").replace(
+                '"smtp"\nprotocol', '"submission"\nprotocol'))
+        self.assertIs(listeners[0]["auth_required"], False)
+
+    def test_auth_required_read(self):
+        listeners = self.listeners_of(
+            LISTENER.format(address="127.0.0.1:2525") +
+            "auth_required = true\n")
+        self.assertIs(listeners[0]["auth_required"], True)
+
+    def test_auth_required_rejected_for_pop3(self):
+        text = LISTENER.format(address="127.0.0.1:2110").replace(
+            'protocol = "smtp"', 'protocol = "pop3"')
+        self.assert_rejected(text + "auth_required = true\n",
+                             "listener[0].auth_required", "POP3")
+
+    def test_auth_required_false_accepted_for_pop3(self):
+        text = LISTENER.format(address="127.0.0.1:2110").replace(
+            'protocol = "smtp"', 'protocol = "pop3"')
+        listeners = self.listeners_of(text + "auth_required = false\n")
+        self.assertIs(listeners[0]["auth_required"], False)
+
+    def test_auth_required_needs_boolean(self):
+        self.assert_rejected(
+            LISTENER.format(address="127.0.0.1:2525") +
+            'auth_required = "yes"\n',
+            "listener[0].auth_required", "expected true or false")
+
+    # Warnings about valid but risky settings
+
+    def assert_warns(self, text, key, reason_fragment):
+        """Check that `text` loads with status 0 and exactly one warning,
+        on `key`, whose message contains `reason_fragment`."""
+        config, result = self.check(text)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotEqual(result.stdout, "")
+        lines = result.stderr.splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        self.assertTrue(
+            lines[0].startswith(f"warning: {config}: {key}: "), lines[0])
+        self.assertIn(reason_fragment, lines[0])
+
+    def assert_no_warning(self, text):
+        config, result = self.check(text)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stderr, "")
+
+    def test_broad_assumption_warns(self):
+        cases = [
+            ("IPv4, every address", "0.0.0.0/0", "open relay"),
+            ("IPv6, every address", "::/0", "open relay"),
+            ("IPv4-mapped, every address", "::ffff:0.0.0.0/96",
+             "open relay"),
+            ("IPv4 /7", "10.0.0.0/7", "shorter than /8"),
+            ("IPv4 /1", "128.0.0.0/1", "shorter than /8"),
+            ("IPv6 /31", "2001:db8::/31", "shorter than /32"),
+        ]
+        for label, network, fragment in cases:
+            with self.subTest(label):
+                self.assert_warns(ASSUMPTION.format(network=network),
+                                  "assumption[0].network", fragment)
+
+    def test_narrow_assumption_does_not_warn(self):
+        for network in ("10.0.0.0/8", "2001:db8::/32", "192.0.2.7",
+                        "::ffff:10.0.0.0/104"):
+            with self.subTest(network=network):
+                self.assert_no_warning(ASSUMPTION.format(network=network))
+
+    def test_cleartext_password_mechanism_warns(self):
+        starttls_pop3 = ("[[listener]]\nname = \"pop3\"\n"
+                         "protocol = \"pop3\"\n"
+                         "address = \"127.0.0.1:2110\"\n")
+        cases = [
+            ("PLAIN on the default listeners",
+             '[auth.smtp]\nPLAIN = "allow"\n', "auth.smtp.PLAIN"),
+            ("LOGIN in lower case", '[auth.smtp]\nlogin = "allow"\n',
+             "auth.smtp.LOGIN"),
+            ("USER", '[auth.pop3]\nUSER = "allow"\n', "auth.pop3.USER"),
+            ("POP3 PLAIN", '[auth.pop3]\nPLAIN = "allow"\n',
+             "auth.pop3.PLAIN"),
+            ("listener without TLS",
+             LISTENER.format(address="127.0.0.1:2525").replace(
+                 'tls = "starttls"', 'tls = "none"') +
+             '[auth.smtp]\nPLAIN = "allow"\n', "auth.smtp.PLAIN"),
+            ("POP3 listener with STLS", starttls_pop3 +
+             '[auth.pop3]\nUSER = "allow"\n', "auth.pop3.USER"),
+        ]
+        for label, text, key in cases:
+            with self.subTest(label):
+                self.assert_warns(text, key,
+                                  "passwords may cross the network in "
+                                  "clear")
+
+    def test_protected_passwords_do_not_warn(self):
+        smtps = LISTENER.format(address="127.0.0.1:2465").replace(
+            'tls = "starttls"', 'tls = "implicit"')
+        pop3 = LISTENER.format(address="127.0.0.1:2110").replace(
+            '"smtp"\nprotocol = "smtp"', '"pop3"\nprotocol = "pop3"')
+        cases = [
+            ("implicit TLS only",
+             smtps + '[auth.smtp]\nPLAIN = "allow"\nLOGIN = "allow"\n'),
+            ("other protocol without TLS",
+             smtps + pop3 + '[auth.smtp]\nPLAIN = "allow"\n'),
+            ("tls availability", '[auth.smtp]\nPLAIN = "tls"\n'
+             '[auth.pop3]\nUSER = "tls"\n'),
+            ("challenge-response mechanism",
+             '[auth.pop3]\nAPOP = "allow"\n'),
+        ]
+        for label, text in cases:
+            with self.subTest(label):
+                self.assert_no_warning(text)
+
+    def test_old_tls_version_warns(self):
+        for version in ("1.0", "1.1"):
+            with self.subTest(version=version):
+                self.assert_warns(f'[tls]\nmin_version = "{version}"\n',
+                                  "tls.min_version", "below 1.2")
+
+    def test_current_tls_version_does_not_warn(self):
+        for version in ("1.2", "1.3"):
+            with self.subTest(version=version):
+                self.assert_no_warning(f'[tls]\nmin_version = "{version}"\n')
+
+    def test_large_message_size_warns(self):
+        for size in (104857601, 1073741824):
+            with self.subTest(size=size):
+                self.assert_warns(f"[server]\nmax_message_size = {size}\n",
+                                  "server.max_message_size", "in memory")
+
+    def test_100_mib_size_does_not_warn(self):
+        self.assert_no_warning("[server]\nmax_message_size = 104857600\n")
+
+    def test_message_size_over_1_gib_rejected(self):
+        for size in (1073741825, 2 ** 62):
+            with self.subTest(size=size):
+                self.assert_rejected(
+                    f"[server]\nmax_message_size = {size}\n",
+                    "server.max_message_size", "1073741824")
+
+    def test_ip_address_certificate_name_accepted(self):
+        config, result = self.check(
+            '[tls]\nnames = ["mail.test", "127.0.0.1", "::1"]\n')
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(tomllib.loads(result.stdout)["tls"]["names"],
+                         ["mail.test", "127.0.0.1", "::1"])
+
+    def test_ip_address_wildcard_name_rejected(self):
+        self.assert_rejected('[tls]\nnames = ["*.127.0.0.1"]\n',
+                             "tls.names", '"*.127.0.0.1"')
 
 
 class UserCommandTests(TempFolderTestCase):
@@ -343,6 +512,89 @@ class UserCommandTests(TempFolderTestCase):
                 result = self.user("add", "alice", "--password-stdin",
                                    input=text)
                 self.assert_status(result, 1)
+        self.assertEqual(self.user("list").stdout, "")
+
+    def user_bytes(self, *args, input):
+        """Run a user command with `input` (bytes) on standard input;
+        stdout and stderr are bytes too."""
+        return subprocess.run(
+            [harness.SERVER, "--data-dir", self.path("data"), "user", *args],
+            input=input, capture_output=True, timeout=60, check=False)
+
+    def test_unusable_passwords_rejected(self):
+        too_long = "password is longer than 255 octets"
+        not_utf8 = "password is not valid UTF-8"
+        control = "password contains a control character"
+        cases = [
+            ("empty", b"", "password is empty"),
+            ("256 ASCII octets", b"a" * 256, too_long),
+            ("128 two-octet characters", "\u00e9".encode() * 128, too_long),
+            ("lone continuation octet", b"pw\x80", not_utf8),
+            ("invalid octet", b"pw\xff", not_utf8),
+            ("overlong slash", b"pw\xc0\xaf", not_utf8),
+            ("surrogate", b"pw\xed\xa0\x80", not_utf8),
+            ("above U+10FFFF", b"pw\xf4\x90\x80\x80", not_utf8),
+            ("cut sequence", b"pw\xc3", not_utf8),
+            ("NUL", b"p\x00w", control),
+            ("tab", b"p\tw", control),
+            ("CR inside", b"p\rw", control),
+            ("escape", b"p\x1bw", control),
+            ("DEL", b"p\x7fw", control),
+        ]
+        for label, password, message in cases:
+            with self.subTest(label):
+                result = self.user_bytes("add", "alice", "--password-stdin",
+                                         input=password + b"\n")
+                self.assertEqual(result.returncode, 1, result.stderr)
+                self.assertIn(message, result.stderr.decode())
+        self.assertEqual(self.user("list").stdout, "")
+
+    def test_passwd_rejects_unusable_password(self):
+        self.assert_status(
+            self.user("add", "alice", "--password-stdin", input="pw\n"), 0)
+        result = self.user("passwd", "alice", "--password-stdin",
+                           input="x" * 256 + "\n")
+        self.assert_status(result, 1)
+        self.assertIn("password is longer than 255 octets", result.stderr)
+
+    def test_usable_passwords_accepted(self):
+        cases = [
+            ("255 octets", "\u00e9" * 127 + "a"),
+            ("one octet", "x"),
+            ("spaces", " correct horse battery staple "),
+            ("non-ASCII", "p\u00e4ssw\u00f6rd \u2603 \U0001f511"),
+        ]
+        for index, (label, password) in enumerate(cases):
+            with self.subTest(label):
+                result = self.user("add", f"user{index}", "--password-stdin",
+                                   input=password + "\n")
+                self.assert_status(result, 0)
+
+    def test_rejected_password_not_printed(self):
+        password = b"Secret-Value\x01" + b"z" * 20
+        result = self.user_bytes("add", "alice", "--password-stdin",
+                                 input=password + b"\n")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertNotIn(b"Secret-Value", result.stderr)
+        self.assertNotIn(b"zzzz", result.stderr)
+
+    def test_unusable_override_rejected(self):
+        cases = [
+            ("256 octets", b"o" * 256,
+             "POP3 override password is longer than 255 octets"),
+            ("invalid UTF-8", b"\xff",
+             "POP3 override password is not valid UTF-8"),
+            ("control character", b"o\x00o",
+             "POP3 override password contains a control character"),
+        ]
+        for label, override, message in cases:
+            with self.subTest(label):
+                result = self.user_bytes(
+                    "add", "alice", "--password-stdin",
+                    "--pop3-override-stdin",
+                    input=b"pw\n" + override + b"\n")
+                self.assertEqual(result.returncode, 1, result.stderr)
+                self.assertIn(message, result.stderr.decode())
         self.assertEqual(self.user("list").stdout, "")
 
     def test_override_from_second_line(self):
@@ -444,6 +696,57 @@ class CertCommandTests(TempFolderTestCase):
                 self.assertIn("invalid certificate name", result.stderr)
                 self.assertFalse(os.path.exists(self.path("out", "key.pem")))
 
+    def san_entries(self, certificate):
+        """Return the subjectAltName entries as openssl prints them, such
+        as "DNS:mail.test" and "IP Address:127.0.0.1"."""
+        result = subprocess.run(
+            ["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in",
+             certificate],
+            capture_output=True, text=True, timeout=60, check=True)
+        lines = result.stdout.splitlines()
+        self.assertEqual(len(lines), 2, result.stdout)
+        return lines[1].strip().split(", ")
+
+    def test_ip_identity_gets_ip_address_entry(self):
+        cases = [
+            ("IPv4", "127.0.0.1", ["IP Address:127.0.0.1"]),
+            ("IPv6", "::1", ["IP Address:0:0:0:0:0:0:0:1"]),
+            ("IPv6 documentation", "2001:db8::25",
+             ["IP Address:2001:DB8:0:0:0:0:0:25"]),
+        ]
+        for label, identity, expected in cases:
+            with self.subTest(label):
+                out = self.path("certs-" + label.replace(" ", "-"))
+                result = run_cli("--data-dir", self.path("data"), "cert",
+                                 "generate", "--identity", identity,
+                                 "--out", out)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertEqual(
+                    self.san_entries(os.path.join(out, "cert.pem")),
+                    expected)
+
+    def test_ip_and_dns_names_from_config(self):
+        config = self.write(
+            "postern.toml",
+            '[server]\nidentity = "mail.test"\n'
+            f'data_dir = {harness.toml_string(self.path("data"))}\n'
+            '[tls]\nnames = ["mail.test", "192.0.2.25"]\n')
+        result = run_cli("--config", config, "cert", "generate")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(
+            self.san_entries(self.path("data", "tls", "cert.pem")),
+            ["DNS:mail.test", "IP Address:192.0.2.25"])
+
+    def test_wildcard_of_ip_address_rejected(self):
+        for address in ("127.0.0.1", "::1", "*.192.0.2.1"):
+            with self.subTest(address=address):
+                result = run_cli("--data-dir", self.path("data"), "cert",
+                                 "generate", "--wildcard", address, "--out",
+                                 self.path("out"))
+                self.assertEqual(result.returncode, 1, result.stderr)
+                self.assertIn("IP address", result.stderr)
+                self.assertFalse(os.path.exists(self.path("out")))
+
 
 class GeneralOptionTests(unittest.TestCase):
     def test_version(self):
@@ -461,6 +764,14 @@ class GeneralOptionTests(unittest.TestCase):
     def test_unknown_command_fails(self):
         result = run_cli("frobnicate")
         self.assertEqual(result.returncode, 1)
+
+
+class RequiredAuthListener(harness.Listener):
+    """A listener with auth_required = true, which harness.Listener does
+    not write."""
+
+    def to_toml(self):
+        return super().to_toml() + "auth_required = true\n"
 
 
 class RunStatusTests(unittest.TestCase):
@@ -517,6 +828,57 @@ class RunStatusTests(unittest.TestCase):
             self.assertIn("nonsense", result.stderr)
             self.assertFalse(os.path.exists(server.data_dir))
 
+    def test_port_in_use_creates_nothing(self):
+        # The last listener of the file, so every other one could bind.
+        with socket.socket() as blocker, harness.Server() as server:
+            blocker.bind(("127.0.0.1", server.port("pop3s")))
+            blocker.listen()
+            result = server.cli("run")
+            self.assertEqual(result.returncode, 2, result.stderr)
+            self.assertIn(f"127.0.0.1:{server.port('pop3s')}",
+                          result.stderr)
+            self.assertFalse(os.path.exists(server.data_dir))
+
+    def test_unsupported_directory_creates_nothing(self):
+        with harness.Server(
+                extra_config='[directory]\nkind = "pam"\n') as server:
+            result = server.cli("run")
+            self.assertEqual(result.returncode, 1, result.stderr)
+            self.assertIn("directory.kind", result.stderr)
+            self.assertFalse(os.path.exists(server.data_dir))
+
+    def test_config_warnings_logged(self):
+        with harness.Server(assumptions=[("0.0.0.0/0", "alice")],
+                            smtp_auth={"PLAIN": "allow"}) as server:
+            server.add_user("alice", "pw")
+            server.start()
+            self.assertEqual(server.stop(), 0, server.log_text())
+            lines = server.log_text().splitlines()
+            for key, reason in (("assumption[0].network", "open-relay"),
+                                ("auth.smtp.PLAIN", "cleartext-password")):
+                with self.subTest(key=key):
+                    self.assertIn(
+                        f"warning event=config key={key} reason={reason}",
+                        lines)
+
+    def test_auth_required_listener_rejects_mail(self):
+        strict = RequiredAuthListener("strict", "smtp", "none")
+        with harness.Server(extra_listeners=[strict]) as server:
+            server.add_user("alice", "pw")
+            server.start()
+            cases = [
+                ("strict", b"530 5.7.0 Authentication required\r\n"),
+                ("smtp", b"250 2.1.0 Sender OK\r\n"),
+            ]
+            for listener, expected in cases:
+                with self.subTest(listener=listener):
+                    client = harness.SmtpClient(server.port(listener))
+                    self.addCleanup(client.close)
+                    client.read_reply()
+                    client.ehlo()
+                    reply = client.command("MAIL FROM:<a@example.org>")
+                    self.assertEqual(reply, expected)
+
 
 class LogFormatTests(harness.ServerTestCase):
     """The log sink caps and escapes what clients send. MAIL FROM is a
@@ -563,6 +925,11 @@ name = "smtp"
 protocol = "smtp"
 address = "{address}"
 tls = "starttls"
+"""
+ASSUMPTION = """
+[[assumption]]
+network = "{network}"
+user = "alice"
 """
 
 FULL_EXAMPLE = """

@@ -1,5 +1,5 @@
-// Self-signed X.509 server certificates (RFC 5280) for DNS names and
-// wildcard names (RFC 6125, section 6.4.3), written as PEM files.
+// Self-signed X.509 server certificates (RFC 5280) for DNS names, wildcard
+// names (RFC 6125, section 6.4.3) and IP addresses, written as PEM files.
 #pragma once
 
 #include <postern/tls/context.hpp>
@@ -14,7 +14,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -34,9 +36,10 @@ namespace postern::tls {
 
 /// What a generated certificate certifies and for how long.
 struct certificate_options {
-    /// DNS names, each checked with valid_certificate_name(). The first is
-    /// also the subject common name, so it must be at most 64 characters
-    /// (ub-common-name, RFC 5280, appendix A.1).
+    /// DNS names and IP addresses, each checked with
+    /// valid_certificate_name(). The first is also the subject common name,
+    /// so it must be at most 64 characters (ub-common-name, RFC 5280,
+    /// appendix A.1).
     std::vector<std::string> names;
     /// Validity in days. 825 is the maximum in Apple's "Requirements for
     /// trusted certificates in iOS 13 and macOS 10.15" for TLS server
@@ -64,14 +67,56 @@ inline bool valid_dns_label(std::string_view label)
     return true;
 }
 
+// The octets of an IPv4 address in dotted-decimal form or of an IPv6
+// address in the text form of RFC 4291, section 2.2, in network order:
+// the contents of an iPAddress entry (RFC 5280, section 4.2.1.6). Empty
+// for any other text. inet_pton rejects leading zeros, fewer than four
+// IPv4 parts, brackets and zone indexes.
+inline std::string ip_address_octets(std::string_view name)
+{
+    // inet_pton reads a NUL-terminated string, so an embedded NUL would
+    // hide whatever follows it.
+    if (name.find('\0') != std::string_view::npos)
+        return {};
+    const std::string text(name);
+    std::array<unsigned char, 16> octets{};
+    std::size_t length = 0;
+    if (::inet_pton(AF_INET, text.c_str(), octets.data()) == 1)
+        length = 4;
+    else if (::inet_pton(AF_INET6, text.c_str(), octets.data()) == 1)
+        length = 16;
+    return {reinterpret_cast<const char*>(octets.data()), length};
+}
+
+inline bool all_digits(std::string_view label)
+{
+    for (const char c : label) {
+        if (c < '0' || c > '9')
+            return false;
+    }
+    return true;
+}
+
 } // namespace detail
 
-/// Checks a name for a certificate: LDH labels separated by dots, at most
-/// 253 characters, no trailing dot. A wildcard is allowed only as a whole
-/// leftmost label "*." with at least two labels after it, so "*.example.com"
-/// passes and "*.com", "*" and "foo.*.com" do not.
+/// Tells whether `name` is an IP address literal: IPv4 in dotted-decimal
+/// form ("192.0.2.1") or IPv6 in RFC 4291 text form ("2001:db8::1"),
+/// without brackets, prefix length or zone index.
+inline bool is_ip_address(std::string_view name)
+{
+    return !detail::ip_address_octets(name).empty();
+}
+
+/// Checks a name for a certificate: an IP address (is_ip_address()), or LDH
+/// labels separated by dots, at most 253 characters, no trailing dot, and a
+/// last label that is not all digits. A wildcard is allowed only as a whole
+/// leftmost label "*." with at least two labels after it, so
+/// "*.example.com" passes and "*.com", "*", "foo.*.com" and "*.192.0.2.1"
+/// do not.
 inline bool valid_certificate_name(std::string_view name)
 {
+    if (is_ip_address(name))
+        return true;
     if (name.empty() || name.size() > 253)
         return false;
 
@@ -89,6 +134,12 @@ inline bool valid_certificate_name(std::string_view name)
             break;
         name.remove_prefix(dot + 1);
     }
+    // A host name never has the dotted-decimal form of an address, because
+    // its top-level label is never all digits (RFC 1123, section 2.1).
+    // Without this rule "192.0.2.256" or "*.192.0.2.1" would pass as DNS
+    // names.
+    if (detail::all_digits(name))
+        return false;
     return !wildcard || labels >= 2;
 }
 
@@ -111,8 +162,8 @@ using general_name_ptr =
     std::unique_ptr<GENERAL_NAME, openssl_deleter<GENERAL_NAME_free>>;
 using general_names_ptr =
     std::unique_ptr<GENERAL_NAMES, openssl_deleter<GENERAL_NAMES_free>>;
-using ia5_string_ptr =
-    std::unique_ptr<ASN1_IA5STRING, openssl_deleter<ASN1_IA5STRING_free>>;
+using asn1_string_ptr =
+    std::unique_ptr<ASN1_STRING, openssl_deleter<ASN1_STRING_free>>;
 using pkey_ctx_ptr =
     std::unique_ptr<EVP_PKEY_CTX, openssl_deleter<EVP_PKEY_CTX_free>>;
 using pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_deleter<EVP_PKEY_free>>;
@@ -214,6 +265,32 @@ inline bool add_extension(X509* certificate, int nid, const char* value)
     return X509_add_ext(certificate, extension.get(), -1) == 1;
 }
 
+// An iPAddress entry for an IP address literal, a dNSName entry for any
+// other name. Returns nullptr when OpenSSL cannot allocate.
+inline general_name_ptr make_general_name(const std::string& name)
+{
+    general_name_ptr entry(GENERAL_NAME_new());
+    if (!entry)
+        return nullptr;
+
+    const std::string octets = ip_address_octets(name);
+    const bool address = !octets.empty();
+    const std::string& contents = address ? octets : name;
+    // An ASN1_IA5STRING and an ASN1_OCTET_STRING are both an ASN1_STRING
+    // of another type tag.
+    asn1_string_ptr value(address ? ASN1_OCTET_STRING_new()
+                                  : ASN1_IA5STRING_new());
+    if (!value)
+        return nullptr;
+    if (ASN1_STRING_set(value.get(), contents.data(),
+                        static_cast<int>(contents.size()))
+        != 1)
+        return nullptr;
+    GENERAL_NAME_set0_value(entry.get(), address ? GEN_IPADD : GEN_DNS,
+                            value.release());
+    return entry;
+}
+
 // Builds the subjectAltName from structures rather than from a
 // configuration string, so no name is ever parsed as syntax.
 inline bool add_subject_alt_names(X509* certificate,
@@ -223,16 +300,8 @@ inline bool add_subject_alt_names(X509* certificate,
     if (!list)
         return false;
     for (const std::string& name : names) {
-        general_name_ptr entry(GENERAL_NAME_new());
-        ia5_string_ptr text(ASN1_IA5STRING_new());
-        if (!entry || !text)
-            return false;
-        if (ASN1_STRING_set(text.get(), name.data(),
-                            static_cast<int>(name.size()))
-            != 1)
-            return false;
-        GENERAL_NAME_set0_value(entry.get(), GEN_DNS, text.release());
-        if (sk_GENERAL_NAME_push(list.get(), entry.get()) == 0)
+        general_name_ptr entry = make_general_name(name);
+        if (!entry || sk_GENERAL_NAME_push(list.get(), entry.get()) == 0)
             return false;
         entry.release();
     }
@@ -455,9 +524,10 @@ inline std::error_code install_key_pair(const std::filesystem::path& cert_path,
 
 /// Generates a self-signed server certificate and its private key and
 /// writes them as PEM: an RSA 2048 key, a random serial, SHA-256 signature,
-/// subject CN = names[0], a subjectAltName DNS entry for every name,
-/// basicConstraints CA:FALSE, keyUsage digitalSignature and
-/// keyEncipherment, extendedKeyUsage serverAuth.
+/// subject CN = names[0], a subjectAltName entry for every name (iPAddress
+/// for an IP address, dNSName for any other name), basicConstraints
+/// CA:FALSE, keyUsage digitalSignature and keyEncipherment,
+/// extendedKeyUsage serverAuth.
 ///
 /// Each file is written under a temporary name in its own folder, flushed
 /// and renamed over any existing file. The key file has mode 0600 from the

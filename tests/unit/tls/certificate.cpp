@@ -15,6 +15,7 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <string_view>
@@ -26,6 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using postern::tls::certificate_options;
 using postern::tls::generate_self_signed;
+using postern::tls::is_ip_address;
 using postern::tls::valid_certificate_name;
 using postern::tls::test::check_error;
 using postern::tls::test::read_file;
@@ -76,6 +78,47 @@ std::vector<std::string> subject_alt_names(X509* certificate)
         result.emplace_back(
             reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
             static_cast<std::size_t>(ASN1_STRING_length(dns)));
+    }
+    GENERAL_NAMES_free(names);
+    return result;
+}
+
+// One subjectAltName entry: its GENERAL_NAME type and its contents, the
+// text of a dNSName or the octets of an iPAddress.
+struct san_entry {
+    int type = 0;
+    std::string value;
+
+    friend bool operator==(const san_entry&, const san_entry&) = default;
+};
+
+// Prints the type and every octet in decimal, for failure messages.
+std::ostream& operator<<(std::ostream& out, const san_entry& entry)
+{
+    out << "type " << entry.type << ':';
+    for (const char c : entry.value)
+        out << ' ' << static_cast<int>(static_cast<unsigned char>(c));
+    return out;
+}
+
+std::vector<san_entry> san_entries(X509* certificate)
+{
+    auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(
+        certificate, NID_subject_alt_name, nullptr, nullptr));
+    BOOST_REQUIRE(names != nullptr);
+
+    std::vector<san_entry> result;
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+        const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+        // dNSName and iPAddress are both ASN1_STRINGs in the union.
+        const ASN1_STRING* contents =
+            name->type == GEN_IPADD ? name->d.iPAddress : name->d.dNSName;
+        result.push_back(
+            {name->type,
+             std::string(reinterpret_cast<const char*>(
+                             ASN1_STRING_get0_data(contents)),
+                         static_cast<std::size_t>(
+                             ASN1_STRING_length(contents)))});
     }
     GENERAL_NAMES_free(names);
     return result;
@@ -138,6 +181,13 @@ BOOST_AUTO_TEST_CASE(name_accepts_dns_and_wildcard_names)
         {"mixed case", "Mail.Example.COM"},
         {"63-character label", label63 + ".example.com"},
         {"253 characters", name253},
+        {"numeric inner label", "1.2.3.example.com"},
+        {"IPv4 address", "192.0.2.1"},
+        {"IPv4 broadcast", "255.255.255.255"},
+        {"IPv6 address", "2001:db8::25"},
+        {"IPv6 loopback", "::1"},
+        {"IPv6 in full", "2001:db8:0:0:0:0:0:25"},
+        {"IPv4-mapped IPv6", "::ffff:192.0.2.1"},
     };
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT(c.label)
@@ -170,11 +220,54 @@ BOOST_AUTO_TEST_CASE(name_rejects_malformed_names)
         {"star without dot", "*example.com"},
         {"two wildcards", "*.*.example.com"},
         {"comma", "a.com,DNS:b.com"},
+        {"numeric top label", "mail.123"},
+        {"single numeric label", "25"},
+        {"IPv4 octet over 255", "192.0.2.256"},
+        {"IPv4 leading zero", "192.0.2.01"},
+        {"IPv4 with three parts", "192.0.2"},
+        {"IPv4 with port", "192.0.2.1:25"},
+        {"IPv4 with prefix", "192.0.2.0/24"},
+        {"IPv4 after NUL", std::string("192.0.2.1\0x", 11)},
+        {"wildcard over IPv4", "*.192.0.2.1"},
+        {"wildcard over IPv6", "*.::1"},
+        {"bracketed IPv6", "[::1]"},
+        {"IPv6 zone index", "fe80::1%eth0"},
+        {"IPv6 with two gaps", "2001::db8::25"},
+        {"IPv6 with space", " ::1"},
     };
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT(c.label)
         {
             BOOST_TEST(!valid_certificate_name(c.name));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(ip_address_accepts_only_address_literals)
+{
+    struct literal_case {
+        const char* label;
+        std::string name;
+        bool expected;
+    };
+    const literal_case cases[] = {
+        {"IPv4", "192.0.2.1", true},
+        {"IPv6", "2001:db8::25", true},
+        {"IPv6 unspecified", "::", true},
+        {"IPv4-mapped IPv6", "::ffff:192.0.2.1", true},
+        {"host name", "mail.example.com", false},
+        {"empty", "", false},
+        {"IPv4 with three parts", "192.0.2", false},
+        {"IPv4 leading zero", "192.0.2.01", false},
+        {"IPv4 in hexadecimal", "0xc0.0.2.1", false},
+        {"bracketed IPv6", "[::1]", false},
+        {"IPv6 zone index", "fe80::1%eth0", false},
+        {"trailing NUL", std::string("::1\0", 4), false},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.label)
+        {
+            BOOST_TEST(is_ip_address(c.name) == c.expected);
         }
     }
 }
@@ -192,6 +285,48 @@ BOOST_AUTO_TEST_CASE(generate_writes_names_to_san_and_cn)
     BOOST_TEST(subject_alt_names(certificate.get()) == expected,
                boost::test_tools::per_element());
     BOOST_TEST(common_name(certificate.get()) == "mail.example.com");
+}
+
+BOOST_AUTO_TEST_CASE(generate_writes_ip_addresses_as_ip_entries)
+{
+    const temp_folder folder;
+    const certificate_options options{
+        {"192.0.2.25", "mail.example.com", "2001:db8::25"}};
+    const auto ec = generate_self_signed(options, folder / "cert.pem",
+                                         folder / "key.pem");
+    BOOST_REQUIRE_MESSAGE(!ec, ec.message());
+
+    const x509_ptr certificate = read_certificate(folder / "cert.pem");
+    const std::vector<san_entry> expected{
+        {GEN_IPADD, std::string("\xc0\x00\x02\x19", 4)},
+        {GEN_DNS, "mail.example.com"},
+        {GEN_IPADD, std::string("\x20\x01\x0d\xb8\x00\x00\x00\x00"
+                                "\x00\x00\x00\x00\x00\x00\x00\x25",
+                                16)},
+    };
+    BOOST_TEST(san_entries(certificate.get()) == expected,
+               boost::test_tools::per_element());
+    BOOST_TEST(common_name(certificate.get()) == "192.0.2.25");
+}
+
+BOOST_AUTO_TEST_CASE(generate_ip_entry_matches_address_not_host)
+{
+    const temp_folder folder;
+    const certificate_options options{{"127.0.0.1", "::1"}};
+    BOOST_REQUIRE(!generate_self_signed(options, folder / "cert.pem",
+                                        folder / "key.pem"));
+    const x509_ptr certificate = read_certificate(folder / "cert.pem");
+    X509* x = certificate.get();
+
+    // OpenSSL's own checks, as a TLS client runs them. The host check skips
+    // the subject, whose common name is "127.0.0.1", so only a dNSName
+    // entry could match.
+    BOOST_TEST(X509_check_ip_asc(x, "127.0.0.1", 0) == 1);
+    BOOST_TEST(X509_check_ip_asc(x, "0:0:0:0:0:0:0:1", 0) == 1);
+    BOOST_TEST(X509_check_ip_asc(x, "127.0.0.2", 0) == 0);
+    BOOST_TEST(X509_check_host(x, "127.0.0.1", 0,
+                               X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, nullptr)
+               == 0);
 }
 
 BOOST_AUTO_TEST_CASE(generate_sets_server_certificate_fields)
@@ -362,6 +497,7 @@ BOOST_AUTO_TEST_CASE(generate_rejects_invalid_options)
         {"no names", {{}, 825}},
         {"invalid first name", {{"*.com"}, 825}},
         {"invalid second name", {{"mail.example.com", "a..b"}, 825}},
+        {"wildcard over IP address", {{"*.192.0.2.1"}, 825}},
         {"zero days", {{"mail.example.com"}, 0}},
         {"negative days", {{"mail.example.com"}, -1}},
         {"common name over 64 characters",
