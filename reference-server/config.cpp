@@ -4,6 +4,7 @@
 #include "toml_section.hpp"
 
 #include <postern/directory/user_name.hpp>
+#include <postern/sasl/scram.hpp>
 #include <postern/tls/certificate.hpp>
 #include <postern/trust/rules.hpp>
 
@@ -526,6 +527,15 @@ void read_auth(toml_section& root, config& result)
     if (auto pop3 = auth->get_table("pop3"))
         read_auth_protocol(*pop3, protocol::pop3, result.pop3_auth,
                            result.warnings);
+    if (auto v1 = auth->get_bool("ntlm_v1"))
+        result.ntlm_v1 = *v1;
+    if (auto iterations = auth->get_integer("scram_iterations")) {
+        if (*iterations < postern::sasl::scram_min_iterations ||
+            *iterations > postern::sasl::scram_max_iterations)
+            auth->fail("scram_iterations",
+                       "must be between 4096 and 10000000");
+        result.scram_iterations = static_cast<std::uint32_t>(*iterations);
+    }
     auth->reject_unknown();
 }
 

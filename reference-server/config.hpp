@@ -9,6 +9,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -89,6 +90,12 @@ struct config {
     std::vector<listener_config> listeners;
     postern::sasl::availability_map smtp_auth;
     postern::sasl::availability_map pop3_auth;
+    /// [auth] ntlm_v1: accept the insecure NTLMv1 and NTLM2 session
+    /// responses.
+    bool ntlm_v1 = false;
+    /// [auth] scram_iterations: PBKDF2 rounds for the SCRAM keys that
+    /// `user add` and `user passwd` store.
+    std::uint32_t scram_iterations = 4096;
     directory_config directory;
     std::vector<assumption_config> assumptions;
     std::optional<std::string> smarthost; ///< [relay] smarthost

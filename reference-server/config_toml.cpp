@@ -89,6 +89,14 @@ void write_listener(std::ostream& out, const listener_config& listener)
     put(out, "auth_required", toml::value<bool>(listener.auth_required));
 }
 
+void write_auth_settings(std::ostream& out, const config& value)
+{
+    out << "\n[auth]\n";
+    put(out, "ntlm_v1", toml::value<bool>(value.ntlm_v1));
+    put(out, "scram_iterations",
+        toml::value<std::int64_t>(value.scram_iterations));
+}
+
 // Mechanism names are bare keys: upper-case letters, digits and hyphens.
 void write_auth(std::ostream& out, std::string_view protocol_name,
                 const postern::sasl::availability_map& map)
@@ -131,6 +139,7 @@ std::string to_toml(const config& value)
     write_tls(out, value.tls);
     for (const listener_config& listener : value.listeners)
         write_listener(out, listener);
+    write_auth_settings(out, value);
     write_auth(out, "smtp", value.smtp_auth);
     write_auth(out, "pop3", value.pop3_auth);
     write_directory(out, value.directory);

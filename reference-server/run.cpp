@@ -133,6 +133,7 @@ postern::smtp::settings make_smtp_settings(const config& settings)
     result.local_domains = settings.local_domains;
     result.max_message_size = settings.max_message_size;
     result.auth = settings.smtp_auth;
+    result.allow_ntlmv1 = settings.ntlm_v1;
     return result;
 }
 
@@ -141,6 +142,7 @@ postern::pop3::settings make_pop3_settings(const config& settings)
     postern::pop3::settings result;
     result.identity = settings.identity;
     result.auth = settings.pop3_auth;
+    result.allow_ntlmv1 = settings.ntlm_v1;
     return result;
 }
 

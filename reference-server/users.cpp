@@ -1,11 +1,13 @@
 // user add, passwd, remove and list: account administration in the SQLite
 // user directory.
 #include "commands.hpp"
+#include "composition.hpp"
 
 #include <postern/core/error.hpp>
 #include <postern/core/secret.hpp>
 #include <postern/directory/user_name.hpp>
 #include <postern/directory/user_options.hpp>
+#include <postern/sasl/derive.hpp>
 #include <postern/sasl/plain.hpp>
 
 #include <openssl/crypto.h>
@@ -208,7 +210,8 @@ void check(std::error_code error, const std::string& name)
         throw command_error(exit_invalid,
                             "invalid user name \"" + name +
                                 "\": use 1 to 64 of a-z, 0-9, '.', '_', '-'"
-                                ", starting with a letter or digit");
+                                ", starting with a letter or digit and "
+                                "not ending with '.'");
     if (error == postern::error::user_exists ||
         error == postern::error::user_not_found)
         throw command_error(exit_invalid, name + ": " + error.message());
@@ -242,6 +245,36 @@ void check_account(postern::directory::sqlite_directory& directory,
         check(postern::error::user_not_found, name);
 }
 
+// Every secret the compiled-in mechanisms need, derived from the one
+// password: the crypt(3) hash, the CRAM-MD5 context, the SCRAM keys and
+// the NT hash (plus the plaintext with --apop).
+postern::directory::credentials
+derive_account(const config& settings, const std::string& name,
+               const secret& password,
+               const postern::directory::user_options& options)
+{
+    auto user = postern::directory::canonical_user_name(name);
+    if (!user)
+        check(postern::error::invalid_user_name, name);
+
+    postern::directory::credentials account;
+    try {
+        account =
+            postern::directory::make_credentials(*user, password, options);
+    } catch (const std::system_error& failure) {
+        check(failure.code(), name);
+    }
+    postern::sasl::derive_options derive;
+    derive.scram_iterations = settings.scram_iterations;
+    auto failure = postern::sasl::derive_secrets<stored_mechanisms>(
+        password.view(), derive, account);
+    if (failure)
+        throw command_error(exit_invalid, "cannot store the password of " +
+                                              name + ": " +
+                                              failure.message());
+    return account;
+}
+
 } // namespace
 
 int add_user(const config& settings, const user_command& command)
@@ -250,7 +283,8 @@ int add_user(const config& settings, const user_command& command)
     check_account(*directory, command.name, false);
     postern::directory::user_options options = read_options(command);
     secret password = read_passwords(command, options);
-    check(directory->add_user(command.name, password, options), command.name);
+    auto account = derive_account(settings, command.name, password, options);
+    check(directory->add_user(account), command.name);
     return exit_success;
 }
 
@@ -260,8 +294,8 @@ int change_password(const config& settings, const user_command& command)
     check_account(*directory, command.name, true);
     postern::directory::user_options options = read_options(command);
     secret password = read_passwords(command, options);
-    check(directory->set_password(command.name, password, options),
-          command.name);
+    auto account = derive_account(settings, command.name, password, options);
+    check(directory->replace_credentials(account), command.name);
     return exit_success;
 }
 
