@@ -6,6 +6,8 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <exception>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -25,6 +27,22 @@ run_blocking(asio::thread_pool& workers, Work work)
             co_return work();
         },
         asio::use_awaitable);
+}
+
+/// Runs `work` as run_blocking does, but turns a std::exception thrown by
+/// it into nullopt after passing it to `on_error` (on the calling
+/// coroutine's executor), for callers that answer a failure with a
+/// temporary error instead of ending the session.
+template <typename Work, typename OnError>
+asio::awaitable<std::optional<std::invoke_result_t<Work&>>>
+try_blocking(asio::thread_pool& workers, Work work, OnError on_error)
+{
+    try {
+        co_return co_await run_blocking(workers, std::move(work));
+    } catch (const std::exception& e) {
+        on_error(e);
+    }
+    co_return std::nullopt;
 }
 
 } // namespace postern

@@ -5,6 +5,8 @@
 #include <postern/core/secret.hpp>
 
 #include <array>
+#include <bitset>
+#include <cstddef>
 #include <concepts>
 #include <cstdint>
 #include <optional>
@@ -65,5 +67,18 @@ concept user_directory =
         { directory.verify_password(name, password) } -> std::same_as<bool>;
         { cdirectory.supplies(kind) } -> std::same_as<bool>;
     };
+
+/// The secret kinds `directory` supplies, as a bit per secret_kind.
+template <user_directory D>
+std::bitset<8> supplied_secrets(const D& directory)
+{
+    std::bitset<8> supplied;
+    for (std::size_t kind = 0; kind <= static_cast<std::size_t>(
+                                          secret_kind::nt_hash);
+         ++kind)
+        supplied.set(kind,
+                     directory.supplies(static_cast<secret_kind>(kind)));
+    return supplied;
+}
 
 } // namespace postern::directory

@@ -77,7 +77,7 @@ public:
           io_(std::move(transport), std::move(id), services.events,
               read_buffer_size),
           machine_(services.config, make_connection_info(),
-                   supplied_secrets(services.directory))
+                   directory::supplied_secrets(services.directory))
     {
         io_.set_output_source([this] { return machine_.take_output(); });
     }
@@ -141,14 +141,6 @@ private:
         return info;
     }
 
-    static std::bitset<8> supplied_secrets(const Directory& directory)
-    {
-        std::bitset<8> supplied;
-        for (std::size_t kind = 0; kind < supplied.size(); ++kind)
-            supplied.set(kind, directory.supplies(
-                                   static_cast<directory::secret_kind>(kind)));
-        return supplied;
-    }
 
     // Implicit TLS starts with the handshake; then the 220 greeting.
     asio::awaitable<bool> open()
@@ -218,38 +210,33 @@ private:
         auto& request = machine_.sasl_request();
         auto user = request.authcid;
         auto password = std::move(request.password);
-        bool ok = false;
-        bool temporary = false;
-        try {
-            ok = co_await run_blocking(services_.workers, [&] {
+        auto ok = co_await try_blocking(
+            services_.workers,
+            [&] {
                 return services_.directory.verify_password(user,
                                                            password.view());
-            });
-        } catch (const std::exception& e) {
-            temporary = true;
-            log(event_level::error, "directory-error",
-                {{"user", user}, {"error", e.what()}});
-        }
+            },
+            [&](const std::exception& e) { log_directory_error(user, e); });
         password.wipe();
-        co_return machine_.password_verified(ok, temporary);
+        co_return machine_.password_verified(ok.value_or(false), !ok);
     }
 
     asio::awaitable<action> lookup_credentials()
     {
         auto user = machine_.sasl_request().authcid;
-        std::optional<directory::credentials> found;
-        bool temporary = false;
-        try {
-            found = co_await run_blocking(services_.workers, [&] {
-                return services_.directory.find_user(user);
-            });
-        } catch (const std::exception& e) {
-            temporary = true;
-            log(event_level::error, "directory-error",
-                {{"user", user}, {"error", e.what()}});
-        }
-        co_return machine_.credentials_found(found ? &*found : nullptr,
-                                             temporary);
+        auto found = co_await try_blocking(
+            services_.workers,
+            [&] { return services_.directory.find_user(user); },
+            [&](const std::exception& e) { log_directory_error(user, e); });
+        const directory::credentials* account =
+            found && *found ? &**found : nullptr;
+        co_return machine_.credentials_found(account, !found);
+    }
+
+    void log_directory_error(std::string_view user, const std::exception& e)
+    {
+        log(event_level::error, "directory-error",
+            {{"user", user}, {"error", e.what()}});
     }
 
     asio::awaitable<action> check_recipient()
