@@ -149,12 +149,56 @@ void warn_large_messages(config& value)
              " once can exhaust memory"});
 }
 
+// The operating system's directory (PAM) only checks passwords, so SCRAM
+// and NTLM, whose secrets derive from the password, can work for nobody.
+// CRAM-MD5 and APOP still work with a POP3 override password. The SQLite
+// and passwd-file directories can hold every secret.
+bool directory_supplies(directory_kind kind, std::string_view mechanism)
+{
+    if (kind != directory_kind::pam)
+        return true;
+    return !mechanism.starts_with("SCRAM-") && mechanism != "NTLM";
+}
+
+std::string_view directory_name(directory_kind kind)
+{
+    switch (kind) {
+    case directory_kind::sqlite: return "sqlite";
+    case directory_kind::passwd_file: return "passwd-file";
+    case directory_kind::pam: return "pam";
+    }
+    return "unknown";
+}
+
+// A mechanism whose secret the directory cannot supply for anyone is not
+// offered; say so rather than let the admin wonder why.
+void warn_unsupplied_secrets(config& value)
+{
+    for (protocol kind : {protocol::smtp, protocol::pop3}) {
+        const auto& map =
+            kind == protocol::smtp ? value.smtp_auth : value.pop3_auth;
+        for (const auto& [mechanism, availability] : map.entries()) {
+            if (availability == availability::deny ||
+                directory_supplies(value.directory.kind, mechanism))
+                continue;
+            value.warnings.push_back(
+                {"auth." + std::string(to_string(kind)) + "." + mechanism,
+                 "unsupplied-secret",
+                 mechanism + " needs a stored secret that the " +
+                     std::string(directory_name(value.directory.kind)) +
+                     " directory cannot supply, so it will not be offered;"
+                     " set it to \"deny\""});
+        }
+    }
+}
+
 } // namespace
 
 void add_risk_warnings(config& value)
 {
     warn_broad_assumptions(value);
     warn_cleartext_passwords(value);
+    warn_unsupplied_secrets(value);
     warn_old_tls_version(value);
     warn_large_messages(value);
 }
