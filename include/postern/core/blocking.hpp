@@ -31,8 +31,8 @@ run_blocking(asio::thread_pool& workers, Work work)
 
 /// Runs `work` as run_blocking does, but turns a std::exception thrown by
 /// it into nullopt after passing it to `on_error` (on the calling
-/// coroutine's executor), for callers that answer a failure with a
-/// temporary error instead of ending the session.
+/// coroutine's executor). Callers use it where a failure becomes a
+/// temporary error reply instead of the end of the session.
 template <typename Work, typename OnError>
 asio::awaitable<std::optional<std::invoke_result_t<Work&>>>
 try_blocking(asio::thread_pool& workers, Work work, OnError on_error)

@@ -46,7 +46,7 @@ concept maildrop_listing = requires(M& drop, const M& cdrop, std::size_t i) {
     { drop.mark_seen(i) };
 };
 
-/// What the driver must do after a call into the session.
+/// The driver's next step after a call into the session.
 enum class action {
     none,               ///< flush when input runs dry, read on
     start_tls,          ///< flush, discard buffered input, TLS handshake
@@ -69,7 +69,7 @@ enum class action {
 /// AUTHORIZATION.
 enum class state { authorization, auth, transaction, update, closed };
 
-/// How the client is logging in; the POP3 override password applies
+/// The kind of login in progress; the POP3 override password applies
 /// differently to each.
 enum class login_method { none, user_pass, apop, sasl };
 
@@ -90,8 +90,8 @@ struct connection_info {
 template <typename Mechanisms, maildrop_listing Maildrop>
 class session {
 public:
-    /// `supplied` says, per directory::secret_kind, whether the directory
-    /// can hold that secret.
+    /// `supplied` has a bit per directory::secret_kind that the directory
+    /// can hold.
     session(const settings& config, connection_info connection,
             std::bitset<8> supplied)
         : config_(config), connection_(connection), supplied_(supplied)
@@ -136,7 +136,7 @@ public:
 
     /// TLS is up after STLS. A USER name sent before it came in clear and
     /// may have been injected, so it is forgotten (as RFC 3207, section
-    /// 4.2, asks of SMTP).
+    /// 4.2, requires of SMTP).
     void tls_started(const sasl::channel_bindings* bindings = nullptr)
     {
         pending_user_.clear();
@@ -145,7 +145,7 @@ public:
         connection_.bindings = bindings;
     }
 
-    /// Answers verify_password.
+    /// Takes the result of verify_password.
     action password_verified(bool ok, bool temporary = false)
     {
         if (temporary)
@@ -158,7 +158,8 @@ public:
         return login_succeeded(request_.authcid);
     }
 
-    /// Answers lookup_credentials; nullptr for an unknown user.
+    /// Takes the result of lookup_credentials; nullptr for an unknown
+    /// user.
     action credentials_found(const directory::credentials* found,
                              bool temporary = false)
     {
@@ -206,7 +207,7 @@ public:
 
     void message_failed() { replies::append_line(output_, replies::read_failed); }
 
-    /// Answers update (RFC 1939, section 6).
+    /// Takes the result of update (RFC 1939, section 6).
     action update_finished(bool ok)
     {
         state_ = state::closed;

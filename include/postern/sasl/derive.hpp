@@ -21,7 +21,7 @@ struct derive_options {
     std::uint32_t scram_iterations = scram_default_iterations;
 };
 
-/// Why a password cannot serve a mechanism.
+/// Reasons a password cannot serve a mechanism.
 enum class derive_error {
     not_saslprep = 1, ///< fails SASLprep (RFC 4013), so SCRAM cannot use it
     not_utf8,         ///< not UTF-8, so it has no NT hash

@@ -140,7 +140,7 @@ public:
         state_ = state::initial;
     }
 
-    /// Answers a verify_password action. `temporary` means the directory
+    /// Takes the result of a verify_password action. `temporary` means the directory
     /// failed, not the password.
     action password_verified(bool ok, bool temporary = false)
     {
@@ -149,7 +149,7 @@ public:
         return on_step(exchange_->verified(ok));
     }
 
-    /// Answers a lookup_credentials action; nullptr for an unknown user.
+    /// Takes the result of a lookup_credentials action; nullptr for an unknown user.
     action credentials_found(const directory::credentials* found,
                              bool temporary = false)
     {
@@ -158,7 +158,7 @@ public:
         return on_step(exchange_->found(found));
     }
 
-    /// Answers a check_recipient action.
+    /// Takes the result of a check_recipient action.
     action recipient_checked(lookup_outcome outcome)
     {
         if (outcome == lookup_outcome::failed) {
@@ -173,7 +173,7 @@ public:
         return accept_recipient();
     }
 
-    /// Answers a receive_data action and ends the transaction.
+    /// Takes the result of a receive_data action and ends the transaction.
     void data_finished(data_outcome outcome)
     {
         append_reply(output_, data_reply(outcome));
