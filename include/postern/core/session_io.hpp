@@ -205,6 +205,18 @@ public:
         events_(e);
     }
 
+    /// Gives the session `timeout` from now before the watchdog closes it;
+    /// a long reply calls it as each part goes out, so that only a stalled
+    /// client times out. The watchdog sleeps until the deadline it last
+    /// saw and is woken when the new deadline is earlier.
+    void set_deadline(std::chrono::seconds timeout)
+    {
+        deadline_ = clock::now() + timeout;
+        if (timer_ && deadline_ < timer_->expiry())
+            timer_->cancel();
+    }
+
+
 private:
     asio::awaitable<bool> fill(std::chrono::seconds timeout, bool command)
     {
@@ -228,14 +240,6 @@ private:
         co_return true;
     }
 
-    // The watchdog sleeps until the deadline it last saw; wake it when the
-    // new deadline is earlier.
-    void set_deadline(std::chrono::seconds timeout)
-    {
-        deadline_ = clock::now() + timeout;
-        if (timer_ && deadline_ < timer_->expiry())
-            timer_->cancel();
-    }
 
     // Sends a farewell on a timeout or a stop while the session waits for
     // a command, and closes the connection when any other read or a TLS

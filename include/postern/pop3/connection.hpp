@@ -310,6 +310,7 @@ private:
                 co_return action::none;
             }
             io_.queue(chunk);
+            io_.set_deadline(services_.config.idle_timeout);
             co_await io_.flush();
         }
         io_.queue(".\r\n");
