@@ -216,7 +216,6 @@ public:
             timer_->cancel();
     }
 
-
 private:
     asio::awaitable<bool> fill(std::chrono::seconds timeout, bool command)
     {
