@@ -20,8 +20,16 @@
 #include <asio/ssl/context.hpp>
 #include <asio/thread_pool.hpp>
 
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -126,6 +134,37 @@ postern::trust::rules make_trust_rules(const config& settings)
     return postern::trust::rules(std::move(assumptions));
 }
 
+// The key of SCRAM's fake salts for unknown users, kept in the data folder
+// so that the salts stay the same across restarts: salts that changed at
+// each start for unknown users only would tell them from real ones.
+std::string scram_fake_salt_key(const config& settings)
+{
+    auto path = settings.data_dir / "scram-fake-salt.key";
+    std::ifstream existing(path, std::ios::binary);
+    std::string key((std::istreambuf_iterator<char>(existing)), {});
+    if (key.size() == 32)
+        return key;
+
+    key.assign(32, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), 32) != 1)
+        throw command_error(exit_unavailable,
+                            "cannot create random bytes for " +
+                                path.string());
+    int descriptor = ::open(path.c_str(),
+                            O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    bool written = descriptor >= 0 &&
+                   ::write(descriptor, key.data(), key.size()) ==
+                       static_cast<ssize_t>(key.size()) &&
+                   ::fsync(descriptor) == 0;
+    if (descriptor >= 0)
+        ::close(descriptor);
+    if (!written)
+        throw command_error(exit_unavailable,
+                            "cannot write " + path.string() + ": " +
+                                std::strerror(errno));
+    return key;
+}
+
 postern::smtp::settings make_smtp_settings(const config& settings)
 {
     postern::smtp::settings result;
@@ -134,6 +173,8 @@ postern::smtp::settings make_smtp_settings(const config& settings)
     result.max_message_size = settings.max_message_size;
     result.auth = settings.smtp_auth;
     result.allow_ntlmv1 = settings.ntlm_v1;
+    result.scram_fake_salt_key = scram_fake_salt_key(settings);
+    result.scram_iterations = settings.scram_iterations;
     return result;
 }
 
@@ -143,6 +184,8 @@ postern::pop3::settings make_pop3_settings(const config& settings)
     result.identity = settings.identity;
     result.auth = settings.pop3_auth;
     result.allow_ntlmv1 = settings.ntlm_v1;
+    result.scram_fake_salt_key = scram_fake_salt_key(settings);
+    result.scram_iterations = settings.scram_iterations;
     return result;
 }
 

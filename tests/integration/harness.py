@@ -109,6 +109,8 @@ class Server:
         added to the standard five, e.g. a trusted listener without TLS.
     smtp_auth, pop3_auth: {mechanism: "deny" | "allow" | "tls"} written to
         [auth.smtp] and [auth.pop3].
+    auth_settings: {key: value} written to [auth] before those tables,
+        e.g. {"ntlm_v1": True}.
     assumptions: (network, user) pairs written as [[assumption]].
     extra_config: TOML text appended to the file as it is.
     server_settings: {key: value} added to [server], e.g.
@@ -116,7 +118,8 @@ class Server:
     """
 
     def __init__(self, extra_listeners=(), smtp_auth=None, pop3_auth=None,
-                 assumptions=(), extra_config="", server_settings=None):
+                 assumptions=(), extra_config="", server_settings=None,
+                 auth_settings=None):
         self.root = tempfile.mkdtemp(prefix="postern-test-")
         self.data_dir = os.path.join(self.root, "data")
         self.config_path = os.path.join(self.root, "postern.toml")
@@ -133,6 +136,7 @@ class Server:
         self.assumptions = list(assumptions)
         self.extra_config = extra_config
         self.server_settings = dict(server_settings or {})
+        self.auth_settings = dict(auth_settings or {})
         self.process = None
         self.returncode = None
         self._log_file = None
@@ -150,6 +154,10 @@ class Server:
                       for key, value in self.server_settings.items())
         ]
         parts += [listener.to_toml() for listener in self.listeners.values()]
+        if self.auth_settings:
+            parts.append("[auth]\n" + "".join(
+                f"{key} = {toml_value(value)}\n"
+                for key, value in self.auth_settings.items()))
         for protocol, table in (("smtp", self.smtp_auth),
                                 ("pop3", self.pop3_auth)):
             if table:

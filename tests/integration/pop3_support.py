@@ -39,11 +39,18 @@ NO_SUCH_MESSAGE = b"-ERR No such message\r\n"
 UNRECOGNIZED_MECHANISM = b"-ERR Unrecognized authentication type\r\n"
 IN_USE = b"-ERR [IN-USE] Mailbox is locked by another session\r\n"
 
-# CAPA (RFC 2449) with the default [auth.pop3]: USER, PLAIN and LOGIN only
-# over TLS, APOP always.
+# The SASL lines of CAPA (RFC 2449) with the default [auth.pop3]. PLAIN
+# and LOGIN are offered only over TLS, the challenge-response mechanisms
+# always, and the SCRAM -PLUS variants only on TLS because they bind to it.
+SASL_CLEAR = b"SASL SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 NTLM\r\n"
+SASL_ENCRYPTED = (b"SASL SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1-PLUS "
+                  b"SCRAM-SHA-1 CRAM-MD5 NTLM PLAIN LOGIN\r\n")
+
+# CAPA with the default [auth.pop3]: USER only over TLS, APOP always.
 CAPA_CLEAR = (b"+OK Capability list follows\r\n"
               b"TOP\r\n"
               b"UIDL\r\n"
+              + SASL_CLEAR +
               b"STLS\r\n"
               b"RESP-CODES\r\n"
               b"AUTH-RESP-CODE\r\n"
@@ -54,7 +61,7 @@ CAPA_ENCRYPTED = (b"+OK Capability list follows\r\n"
                   b"TOP\r\n"
                   b"UIDL\r\n"
                   b"USER\r\n"
-                  b"SASL PLAIN LOGIN\r\n"
+                  + SASL_ENCRYPTED +
                   b"RESP-CODES\r\n"
                   b"AUTH-RESP-CODE\r\n"
                   b"PIPELINING\r\n"

@@ -75,12 +75,16 @@ class CapaTests(pop3_support.Pop3TestCase):
     def test_poplib_capa(self):
         pop = self.poplib_connect("pop3", stls=False)
         self.assertEqual(pop.capa(), {
-            "TOP": [], "UIDL": [], "STLS": [], "RESP-CODES": [],
-            "AUTH-RESP-CODE": [], "PIPELINING": [],
-            "IMPLEMENTATION": ["Postern"]})
+            "TOP": [], "UIDL": [],
+            "SASL": ["SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "NTLM"],
+            "STLS": [], "RESP-CODES": [], "AUTH-RESP-CODE": [],
+            "PIPELINING": [], "IMPLEMENTATION": ["Postern"]})
         pop.stls(context=harness.client_tls_context())
         self.assertEqual(pop.capa(), {
-            "TOP": [], "UIDL": [], "USER": [], "SASL": ["PLAIN", "LOGIN"],
+            "TOP": [], "UIDL": [], "USER": [],
+            "SASL": ["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256",
+                     "SCRAM-SHA-1-PLUS", "SCRAM-SHA-1", "CRAM-MD5", "NTLM",
+                     "PLAIN", "LOGIN"],
             "RESP-CODES": [], "AUTH-RESP-CODE": [], "PIPELINING": [],
             "IMPLEMENTATION": ["Postern"]})
 
@@ -98,7 +102,8 @@ class ClearLoginsAllowedTests(pop3_support.Pop3TestCase):
                          b"TOP\r\n"
                          b"UIDL\r\n"
                          b"USER\r\n"
-                         b"SASL PLAIN\r\n"
+                         b"SASL SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 NTLM "
+                         b"PLAIN\r\n"
                          b"STLS\r\n"
                          b"RESP-CODES\r\n"
                          b"AUTH-RESP-CODE\r\n"
@@ -113,10 +118,13 @@ class ClearLoginsAllowedTests(pop3_support.Pop3TestCase):
 
 
 class LoginsDeniedTests(pop3_support.Pop3TestCase):
-    """USER, PLAIN, LOGIN and APOP all denied: no login at all."""
+    """USER, APOP and every SASL mechanism denied: no login at all."""
 
-    server_options = {"pop3_auth": {"USER": "deny", "PLAIN": "deny",
-                                    "LOGIN": "deny", "APOP": "deny"}}
+    server_options = {"pop3_auth": {
+        name: "deny" for name in (
+            "USER", "APOP", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-256",
+            "SCRAM-SHA-1-PLUS", "SCRAM-SHA-1", "CRAM-MD5", "NTLM", "PLAIN",
+            "LOGIN")}}
 
     def test_greeting_without_timestamp(self):
         for listener in ("pop3", "pop3s"):

@@ -90,7 +90,9 @@ class CurlTests(ClientTestCase):
         self.assertEqual(output, f"1 {len(wire_form(self.stored))}\r\n"
                          .encode())
         self.assertIn("> STLS\r\n< +OK Begin TLS negotiation\r\n", trace)
-        self.assertIn("< SASL PLAIN LOGIN\r\n", trace)
+        self.assertIn("< SASL SCRAM-SHA-256-PLUS SCRAM-SHA-256 "
+                      "SCRAM-SHA-1-PLUS SCRAM-SHA-1 CRAM-MD5 NTLM PLAIN "
+                      "LOGIN\r\n", trace)
 
     def test_stls_retrieve(self):
         status, output, trace = self.curl(self.pop3_url("1"), "--ssl-reqd",
@@ -149,8 +151,35 @@ class CurlTests(ClientTestCase):
         self.assertIn("< -ERR [AUTH] Authentication failed\r\n", trace)
 
     def test_clear_text_never_sends_password(self):
-        # Without TLS only APOP is offered, and alice has no APOP secret.
-        status, _, trace = self.curl(self.pop3_url())
+        # Without TLS only APOP and the challenge-response mechanisms are
+        # offered. curl 7.88 prefers CRAM-MD5 among them, which proves the
+        # password without sending it.
+        status, output, trace = self.curl(self.pop3_url())
+        self.assertEqual(status, 0, trace)
+        self.assertIn("< SASL SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 NTLM\r\n",
+                      trace)
+        self.assertIn("> AUTH CRAM-MD5\r\n", trace)
+        self.assertEqual(output, f"1 {len(wire_form(self.stored))}\r\n"
+                         .encode())
+        self.assertNotIn("correct horse", trace)
+        self.assertNotIn(harness.b64("correct horse"), trace)
+        self.assertNotIn(harness.sasl_plain("alice", "correct horse"), trace)
+
+
+class CurlApopOnlyInClearTests(ClientTestCase):
+    """Every SASL mechanism that works in clear is denied, so curl can
+    only try APOP, for which alice has no secret."""
+
+    server_options = {"pop3_auth": {
+        "SCRAM-SHA-256": "deny", "SCRAM-SHA-1": "deny", "CRAM-MD5": "deny",
+        "NTLM": "deny"}}
+
+    def test_clear_text_never_sends_password(self):
+        url = f"pop3://127.0.0.1:{self.server.port('pop3')}/"
+        status, _, trace = self.run_client([
+            "curl", "--verbose", "--silent", "--show-error",
+            "--max-time", "20", "--user", "alice:correct horse",
+            "--url", url])
         self.assertEqual(status, 67, trace)
         self.assertIn("> APOP alice ", trace)
         self.assertIn("< -ERR [AUTH] Authentication failed\r\n", trace)

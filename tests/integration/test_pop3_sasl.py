@@ -1,5 +1,6 @@
 """AUTH over POP3 (RFC 5034) with PLAIN (RFC 4616) and LOGIN: challenges,
-initial responses, cancellation, the mechanism list and refusals."""
+initial responses, cancellation, the mechanism list and refusals.
+test_mech_pop3.py covers the challenge-response mechanisms."""
 
 import unittest
 
@@ -23,8 +24,29 @@ NEEDS_TLS = (b"-ERR [AUTH] Authentication mechanism requires an encrypted "
 # command line.
 LONG_PASSWORD = "p" * 200
 
+# The AUTH lists (RFC 5034, section 4) with the default [auth.pop3]: PLAIN
+# and LOGIN only over TLS, the challenge-response mechanisms always, and
+# the SCRAM -PLUS variants only on TLS because they bind to it.
+MECHANISMS_CLEAR = (b"+OK Authentication mechanisms follow\r\n"
+                    b"SCRAM-SHA-256\r\n"
+                    b"SCRAM-SHA-1\r\n"
+                    b"CRAM-MD5\r\n"
+                    b"NTLM\r\n"
+                    b".\r\n")
 MECHANISMS_ENCRYPTED = (b"+OK Authentication mechanisms follow\r\n"
-                        b"PLAIN\r\nLOGIN\r\n.\r\n")
+                        b"SCRAM-SHA-256-PLUS\r\n"
+                        b"SCRAM-SHA-256\r\n"
+                        b"SCRAM-SHA-1-PLUS\r\n"
+                        b"SCRAM-SHA-1\r\n"
+                        b"CRAM-MD5\r\n"
+                        b"NTLM\r\n"
+                        b"PLAIN\r\n"
+                        b"LOGIN\r\n"
+                        b".\r\n")
+
+# Every SASL mechanism the server has.
+SASL_MECHANISMS = ("SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS",
+                   "SCRAM-SHA-1", "CRAM-MD5", "NTLM", "PLAIN", "LOGIN")
 
 
 class PlainTests(pop3_support.Pop3TestCase):
@@ -153,10 +175,9 @@ class LoginTests(pop3_support.Pop3TestCase):
 
 
 class MechanismTests(pop3_support.Pop3TestCase):
-    def test_list_before_tls_empty(self):
+    def test_list_before_tls(self):
         client = self.connect("pop3")
-        self.assertEqual(client.multiline("AUTH"),
-                         b"+OK Authentication mechanisms follow\r\n.\r\n")
+        self.assertEqual(client.multiline("AUTH"), MECHANISMS_CLEAR)
 
     def test_list_after_stls(self):
         client = self.connect("pop3")
@@ -175,7 +196,7 @@ class MechanismTests(pop3_support.Pop3TestCase):
 
     def test_unknown_mechanism(self):
         client = self.connect("pop3s")
-        for name in ("XYZ", "CRAM-MD5", "SCRAM-SHA-256", "NTLM"):
+        for name in ("XYZ", "DIGEST-MD5", "GSSAPI"):
             with self.subTest(mechanism=name):
                 self.assertEqual(client.command(f"AUTH {name}"),
                                  UNRECOGNIZED_MECHANISM)
@@ -186,16 +207,40 @@ class MechanismTests(pop3_support.Pop3TestCase):
         self.assertEqual(client.command("AUTH"), WRONG_STATE)
 
 
+class TlsOnlyMechanismTests(pop3_support.Pop3TestCase):
+    server_options = {"pop3_auth": {name: "tls" for name in SASL_MECHANISMS}}
+
+    def test_list_before_tls_empty(self):
+        client = self.connect("pop3")
+        self.assertEqual(client.multiline("AUTH"),
+                         b"+OK Authentication mechanisms follow\r\n.\r\n")
+
+    def test_list_after_stls(self):
+        client = self.connect("pop3")
+        client.stls()
+        self.assertEqual(client.multiline("AUTH"), MECHANISMS_ENCRYPTED)
+
+
 class DeniedMechanismTests(pop3_support.Pop3TestCase):
-    server_options = {"pop3_auth": {"LOGIN": "deny"}}
+    server_options = {"pop3_auth": {
+        "LOGIN": "deny", "CRAM-MD5": "deny", "SCRAM-SHA-256": "deny",
+        "NTLM": "deny"}}
 
     def test_denied_unrecognized(self):
         client = self.connect("pop3s")
-        self.assertEqual(client.command("AUTH LOGIN"),
-                         UNRECOGNIZED_MECHANISM)
+        # A denied mechanism is answered as if the server had never heard
+        # of it, before any challenge is sent.
+        for name in ("LOGIN", "CRAM-MD5", "SCRAM-SHA-256", "NTLM"):
+            with self.subTest(mechanism=name):
+                self.assertEqual(client.command(f"AUTH {name}"),
+                                 UNRECOGNIZED_MECHANISM)
         self.assertEqual(client.multiline("AUTH"),
                          b"+OK Authentication mechanisms follow\r\n"
-                         b"PLAIN\r\n.\r\n")
+                         b"SCRAM-SHA-256-PLUS\r\n"
+                         b"SCRAM-SHA-1-PLUS\r\n"
+                         b"SCRAM-SHA-1\r\n"
+                         b"PLAIN\r\n"
+                         b".\r\n")
 
 
 if __name__ == "__main__":

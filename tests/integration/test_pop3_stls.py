@@ -152,6 +152,7 @@ class NoTlsListenerTests(pop3_support.Pop3TestCase):
                          b"+OK Capability list follows\r\n"
                          b"TOP\r\n"
                          b"UIDL\r\n"
+                         + pop3_support.SASL_CLEAR +
                          b"RESP-CODES\r\n"
                          b"AUTH-RESP-CODE\r\n"
                          b"PIPELINING\r\n"

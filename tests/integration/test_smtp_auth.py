@@ -1,5 +1,6 @@
 """SMTP AUTH (RFC 4954) with PLAIN (RFC 4616) and LOGIN: the exchanges,
-every error reply, and the availability settings deny, allow and tls."""
+every error reply, and the availability settings deny, allow and tls.
+test_mech_smtp.py covers the challenge-response mechanisms."""
 
 import unittest
 
@@ -145,7 +146,7 @@ class EncryptedAuthTests(harness.SmtpTestCase):
 
     def test_unknown_mechanisms(self):
         client = self.open()
-        for mechanism in ("CRAM-MD5", "SCRAM-SHA-256", "NTLM", "X-UNKNOWN"):
+        for mechanism in ("X-UNKNOWN", "DIGEST-MD5", "GSSAPI"):
             with self.subTest(mechanism):
                 self.assertEqual(client.command(f"AUTH {mechanism}"),
                                  UNRECOGNIZED)
@@ -299,7 +300,9 @@ class PlainNeedsTlsTests(harness.SmtpTestCase):
 
 
 class DeniedMechanismTests(harness.SmtpTestCase):
-    server_options = {"smtp_auth": {"PLAIN": "deny", "LOGIN": "allow"}}
+    server_options = {"smtp_auth": {
+        "PLAIN": "deny", "LOGIN": "allow", "CRAM-MD5": "deny",
+        "SCRAM-SHA-256": "deny", "NTLM": "deny"}}
 
     def test_denied_mechanism_unrecognized(self):
         for listener in ("smtp", "submissions"):
@@ -310,6 +313,18 @@ class DeniedMechanismTests(harness.SmtpTestCase):
                     client.command(
                         f"AUTH PLAIN {sasl_plain('alice', PASSWORD)}"),
                     UNRECOGNIZED)
+
+    def test_denied_challenge_mechanisms_unrecognized(self):
+        # A denied mechanism is answered as if the server had never heard
+        # of it, before any challenge is sent.
+        client = self.connect("submissions")
+        client.ehlo()
+        for mechanism in ("CRAM-MD5", "SCRAM-SHA-256", "NTLM"):
+            with self.subTest(mechanism):
+                self.assertEqual(client.command(f"AUTH {mechanism}"),
+                                 UNRECOGNIZED)
+        # The mechanisms that are not denied still run.
+        self.assertEqual(client.command("AUTH LOGIN"), USERNAME_PROMPT)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,26 @@ EHLO_HEAD = (
 )
 EHLO_TAIL = b"250 HELP\r\n"
 
-EHLO_CLEAR = EHLO_HEAD + b"250-STARTTLS\r\n" + EHLO_TAIL
-EHLO_ENCRYPTED = (EHLO_HEAD
-                  + b"250-AUTH PLAIN LOGIN\r\n"
-                  + b"250-AUTH=PLAIN LOGIN\r\n"
-                  + EHLO_TAIL)
+# The default [auth.smtp] offers the challenge-response mechanisms on any
+# connection, and PLAIN and LOGIN only over TLS. The SCRAM -PLUS variants
+# bind to the TLS channel, so only encrypted connections list them. The
+# second line is the "AUTH=" form that older Outlook versions expect.
+AUTH_CLEAR = (b"250-AUTH SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 NTLM\r\n"
+              b"250-AUTH=SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 NTLM\r\n")
+AUTH_ENCRYPTED = (
+    b"250-AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1-PLUS "
+    b"SCRAM-SHA-1 CRAM-MD5 NTLM PLAIN LOGIN\r\n"
+    b"250-AUTH=SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1-PLUS "
+    b"SCRAM-SHA-1 CRAM-MD5 NTLM PLAIN LOGIN\r\n")
+
+EHLO_CLEAR = EHLO_HEAD + b"250-STARTTLS\r\n" + AUTH_CLEAR + EHLO_TAIL
+EHLO_ENCRYPTED = EHLO_HEAD + AUTH_ENCRYPTED + EHLO_TAIL
+
+# Every mechanism the server has, each set to "tls".
+ALL_MECHANISMS_TLS = {
+    name: "tls" for name in (
+        "SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS",
+        "SCRAM-SHA-1", "CRAM-MD5", "NTLM", "PLAIN", "LOGIN")}
 
 
 class DefaultEhloTests(harness.SmtpTestCase):
@@ -32,9 +47,9 @@ class DefaultEhloTests(harness.SmtpTestCase):
                 client = self.connect(listener)
                 self.assertEqual(client.greeting, GREETING)
 
-    def test_clear_offers_starttls_without_auth(self):
-        # PLAIN and LOGIN are available only over TLS by default, so a
-        # clear connection gets no AUTH keyword at all.
+    def test_clear_offers_challenge_mechanisms(self):
+        # PLAIN and LOGIN send the password itself, so by default a clear
+        # connection is offered only the challenge-response mechanisms.
         for listener in ("smtp", "submission"):
             with self.subTest(listener=listener):
                 client = self.connect(listener)
@@ -80,14 +95,15 @@ class DefaultEhloTests(harness.SmtpTestCase):
 class LoginAllowedEhloTests(harness.SmtpTestCase):
     server_options = {"smtp_auth": {"PLAIN": "tls", "LOGIN": "allow"}}
 
-    def test_clear_offers_login_only(self):
+    def test_clear_offers_login_not_plain(self):
         client = self.connect("smtp")
-        self.assertEqual(client.ehlo(),
-                         EHLO_HEAD
-                         + b"250-STARTTLS\r\n"
-                         + b"250-AUTH LOGIN\r\n"
-                         + b"250-AUTH=LOGIN\r\n"
-                         + EHLO_TAIL)
+        self.assertEqual(
+            client.ehlo(),
+            EHLO_HEAD
+            + b"250-STARTTLS\r\n"
+            + b"250-AUTH SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 NTLM LOGIN\r\n"
+            + b"250-AUTH=SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 NTLM LOGIN\r\n"
+            + EHLO_TAIL)
 
     def test_encrypted_offers_both(self):
         client = self.connect("smtp")
@@ -99,11 +115,31 @@ class DeniedMechanismEhloTests(harness.SmtpTestCase):
 
     def test_denied_mechanism_not_offered(self):
         client = self.connect("submissions")
-        self.assertEqual(client.ehlo(),
-                         EHLO_HEAD
-                         + b"250-AUTH LOGIN\r\n"
-                         + b"250-AUTH=LOGIN\r\n"
-                         + EHLO_TAIL)
+        self.assertEqual(
+            client.ehlo(),
+            EHLO_HEAD
+            + b"250-AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1-PLUS "
+            b"SCRAM-SHA-1 CRAM-MD5 NTLM LOGIN\r\n"
+            + b"250-AUTH=SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1-PLUS "
+            b"SCRAM-SHA-1 CRAM-MD5 NTLM LOGIN\r\n"
+            + EHLO_TAIL)
+
+
+class TlsOnlyEhloTests(harness.SmtpTestCase):
+    server_options = {"smtp_auth": ALL_MECHANISMS_TLS}
+
+    def test_clear_offers_starttls_without_auth(self):
+        # No mechanism is available in clear, so the AUTH keyword is left
+        # out rather than sent with an empty list.
+        for listener in ("smtp", "submission"):
+            with self.subTest(listener=listener):
+                client = self.connect(listener)
+                self.assertEqual(client.ehlo(),
+                                 EHLO_HEAD + b"250-STARTTLS\r\n" + EHLO_TAIL)
+
+    def test_encrypted_offers_all(self):
+        client = self.connect("smtp")
+        self.assertEqual(client.secure(), EHLO_ENCRYPTED)
 
 
 class PlainListenerEhloTests(harness.SmtpTestCase):
@@ -112,7 +148,7 @@ class PlainListenerEhloTests(harness.SmtpTestCase):
 
     def test_no_starttls_without_tls(self):
         client = self.connect("plain")
-        self.assertEqual(client.ehlo(), EHLO_HEAD + EHLO_TAIL)
+        self.assertEqual(client.ehlo(), EHLO_HEAD + AUTH_CLEAR + EHLO_TAIL)
 
     def test_starttls_not_implemented(self):
         client = self.connect("plain")
@@ -129,6 +165,7 @@ class SizeEhloTests(harness.SmtpTestCase):
         self.assertEqual(client.ehlo(),
                          EHLO_HEAD.replace(b"SIZE 36700160", b"SIZE 10000")
                          + b"250-STARTTLS\r\n"
+                         + AUTH_CLEAR
                          + EHLO_TAIL)
 
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -90,15 +91,20 @@ inline std::optional<std::size_t> parse_message_number(std::string_view text)
     return value;
 }
 
-/// Parses a line count for TOP: 0 to 9 decimal digits' worth.
+/// Parses a line count for TOP: any non-negative decimal number (RFC 1939,
+/// section 7); one too large to represent means the whole message.
 inline std::optional<std::size_t> parse_line_count(std::string_view text)
 {
-    if (text.empty() || text.size() > 9)
+    if (text.empty() || text.size() > 64)
         return std::nullopt;
     std::size_t value = 0;
     auto [end, ec] =
         std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size())
+    if (end != text.data() + text.size())
+        return std::nullopt;
+    if (ec == std::errc::result_out_of_range)
+        return std::numeric_limits<std::size_t>::max();
+    if (ec != std::errc{})
         return std::nullopt;
     return value;
 }

@@ -324,7 +324,6 @@ private:
             for (auto name : mechanisms) {
                 line += ' ';
                 line += name;
-                plus_advertised_ = plus_advertised_ || name.ends_with("-PLUS");
             }
             replies::append_line(output_, line);
         }
@@ -402,6 +401,17 @@ private:
                                    });
     }
 
+    // RFC 5802, section 6: a client that could bind but chose not to ("y")
+    // while the server offers -PLUS was downgraded by an attacker. What is
+    // offered now counts, whether or not the client asked for the list.
+    bool plus_offered() const
+    {
+        for (auto name : offered_mechanisms())
+            if (name.ends_with("-PLUS"))
+                return true;
+        return false;
+    }
+
     // The refusal for a login that is not available now, if any.
     std::optional<std::string_view> login_refusal(std::string_view name,
                                                   bool offered_now) const
@@ -454,8 +464,16 @@ private:
         if (timestamp_.empty())
             return reject(replies::mechanism_unsupported);
 
-        auto space = argument.rfind(' ');
-        if (space == std::string_view::npos || space == 0)
+        // APOP name digest: the digest is 32 hex digits, and anything
+        // else in the line is a syntax error, so that no stray part of a
+        // digest ends up as the user name in the log.
+        auto space = argument.find(' ');
+        auto digest = space == std::string_view::npos
+                          ? std::string_view{}
+                          : argument.substr(space + 1);
+        if (space == 0 || digest.size() != 32 ||
+            digest.find_first_not_of("0123456789abcdefABCDEF") !=
+                std::string_view::npos)
             return reject(replies::syntax_error);
 
         method_ = login_method::apop;
@@ -464,7 +482,7 @@ private:
         request_.kind = sasl::step_kind::lookup_credentials;
         request_.authcid = std::string(argument.substr(0, space));
         login_user_ = request_.authcid;
-        apop_digest_ = std::string(argument.substr(space + 1));
+        apop_digest_ = std::string(digest);
         return action::lookup_credentials;
     }
 
@@ -504,9 +522,12 @@ private:
         sasl::context context{.server_identity = config_.identity,
                               .encrypted = connection_.encrypted,
                               .bindings = connection_.bindings,
-                              .plus_advertised = plus_advertised_,
+                              .plus_advertised = plus_offered(),
                               .accept_pop3_override = true,
-                              .allow_ntlmv1 = config_.allow_ntlmv1};
+                              .allow_ntlmv1 = config_.allow_ntlmv1,
+                              .scram_fake_salt_key =
+                                  config_.scram_fake_salt_key,
+                              .scram_iterations = config_.scram_iterations};
         exchange_ = Mechanisms::create(name, context);
         mechanism_ = exchange_->name();
         method_ = login_method::sasl;
@@ -528,7 +549,6 @@ private:
         replies::append_line(output_, replies::mechanism_list);
         for (auto name : offered_mechanisms()) {
             replies::append_line(output_, name);
-            plus_advertised_ = plus_advertised_ || name.ends_with("-PLUS");
         }
         replies::append_line(output_, ".");
         return action::none;
@@ -774,7 +794,6 @@ private:
     std::optional<typename Mechanisms::exchange> exchange_;
     sasl::step last_step_;
     bool pending_success_ = false;
-    bool plus_advertised_ = false;
     std::string user_;
 
     Maildrop* drop_ = nullptr;

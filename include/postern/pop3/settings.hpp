@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace postern::pop3 {
@@ -25,6 +26,13 @@ struct settings {
     /// Accept NTLMv1 and NTLM2 session responses, which are insecure
     /// (configuration key ntlm_v1).
     bool allow_ntlmv1 = false;
+    /// SCRAM: the key of the fake salts for unknown users; keep it across
+    /// restarts (see sasl::context::scram_fake_salt_key). Empty: random
+    /// per process.
+    std::string scram_fake_salt_key;
+    /// SCRAM: the iteration count real accounts store, shown with fake
+    /// salts too. Zero: sasl::scram_default_iterations.
+    std::uint32_t scram_iterations = 0;
     /// RFC 1939, section 3: the inactivity timer is at least 10 minutes.
     std::chrono::seconds idle_timeout{600};
     /// Sessions served at once; further clients get -ERR and are closed.

@@ -11,6 +11,7 @@
 #include <postern/directory/credentials.hpp>
 
 #include <concepts>
+#include <cstdint>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -70,6 +71,14 @@ struct context {
     /// NTLM only: accept the NTLMv1 and NTLM2 session responses, which an
     /// eavesdropper can crack offline. Off unless the server enables it.
     bool allow_ntlmv1 = false;
+    /// SCRAM: the key of the fake salts shown for unknown users. Empty
+    /// means a random key per process; a key kept across restarts keeps
+    /// the fake salts stable, so a restart does not tell them from real
+    /// ones.
+    std::string_view scram_fake_salt_key{};
+    /// SCRAM: the iteration count shown with a fake salt; it should match
+    /// what real accounts store. Zero means scram_default_iterations.
+    std::uint32_t scram_iterations = 0;
 };
 
 enum class step_kind {

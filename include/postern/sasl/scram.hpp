@@ -6,6 +6,7 @@
 #include <postern/core/base64.hpp>
 #include <postern/core/secret.hpp>
 #include <postern/directory/credentials.hpp>
+#include <postern/directory/user_name.hpp>
 #include <postern/sasl/detail/scram_message.hpp>
 #include <postern/sasl/mechanism.hpp>
 #include <postern/sasl/saslprep.hpp>
@@ -203,13 +204,17 @@ inline std::string_view scram_fake_salt_key()
 // without the process key. A salt that changed on each attempt, or that
 // was missing, would tell a client that the user does not exist.
 inline std::string scram_fake_salt(std::string_view mechanism_name,
-                                   std::string_view user)
+                                   std::string_view user,
+                                   std::string_view key)
 {
+    // Directories fold user names to their canonical form, so ALICE and
+    // alice are one account with one salt; an unknown name must fold the
+    // same way or its case variants would show different salts.
     std::string input(mechanism_name);
     input += '\0';
-    input += user;
-    std::string salt =
-        scram_hmac(EVP_sha256(), scram_fake_salt_key(), input);
+    input += directory::canonical_user_name(user).value_or(std::string(user));
+    std::string salt = scram_hmac(
+        EVP_sha256(), key.empty() ? scram_fake_salt_key() : key, input);
     salt.resize(scram_salt_octets);
     return salt;
 }
@@ -256,12 +261,13 @@ inline std::optional<directory::scram_credentials> derive_scram_sha256(
 /// that is after the client-final-message. The driver may send it as
 /// additional data with the failure, or drop it. `reason` is:
 /// - malformed for a client-first-message that is rejected (bad syntax,
-///   bad user name encoding, an "m" extension, a channel binding request
-///   this mechanism and connection cannot serve), for a
+///   bad user name encoding, an "m" extension), for a
 ///   client-final-message that does not parse or whose proof has the
 ///   wrong length, and for calls out of order;
-/// - invalid_credentials for a client-final-message with the wrong nonce,
-///   wrong channel binding data or a wrong proof;
+/// - invalid_credentials for a channel binding request this mechanism and
+///   connection refuse (a downgrade, tls-unique, an unavailable type), and
+///   for a client-final-message with the wrong nonce, wrong channel
+///   binding data or a wrong proof;
 /// - authzid_rejected when the proof is right but the authzid differs
 ///   from the user.
 ///
@@ -282,7 +288,11 @@ public:
     /// Copies what it needs from `connection`, so the context may go away.
     explicit basic_scram(const context& connection)
         : encrypted_(connection.encrypted),
-          plus_advertised_(connection.plus_advertised)
+          plus_advertised_(connection.plus_advertised),
+          fake_salt_key_(connection.scram_fake_salt_key),
+          fake_iterations_(connection.scram_iterations != 0
+                               ? connection.scram_iterations
+                               : scram_default_iterations)
     {
         if (connection.bindings != nullptr)
             bindings_ = *connection.bindings;
@@ -374,9 +384,13 @@ private:
             return fail(failure_reason::malformed, parsed.error);
         const auto& message = parsed.message;
 
+        // A well-formed request that this server refuses on policy (a
+        // downgrade, tls-unique, a binding type it cannot serve) is an
+        // authentication failure, not a syntax error, so clients and logs
+        // see it as such.
         const auto binding_error = check_channel_binding(message);
         if (binding_error != detail::scram_error::none)
-            return fail(failure_reason::malformed, binding_error);
+            return fail(failure_reason::invalid_credentials, binding_error);
 
         // RFC 5802, section 5.1: the user name is prepared with SASLprep
         // as a query string, and a name that fails or prepares to nothing
@@ -470,8 +484,8 @@ private:
     {
         fake_ = stored == nullptr;
         if (fake_) {
-            salt_ = detail::scram_fake_salt(name, user_);
-            iterations_ = scram_default_iterations;
+            salt_ = detail::scram_fake_salt(name, user_, fake_salt_key_);
+            iterations_ = fake_iterations_;
             stored_key_ = secret(std::string(Hash::digest_octets, '\0'));
             server_key_ = secret(std::string(Hash::digest_octets, '\0'));
             return;
@@ -579,6 +593,8 @@ private:
     state state_ = state::initial;
     bool encrypted_;
     bool plus_advertised_;
+    std::string fake_salt_key_;
+    std::uint32_t fake_iterations_;
     std::optional<channel_bindings> bindings_;
     std::string fixed_server_nonce_;
 

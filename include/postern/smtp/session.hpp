@@ -132,7 +132,6 @@ public:
         connection_.encrypted = true;
         connection_.tls_offered = false;
         connection_.bindings = bindings;
-        plus_advertised_ = false;
         helo_.clear();
         esmtp_ = false;
         authenticated_user_.reset();
@@ -311,7 +310,6 @@ private:
             for (auto name : mechanisms) {
                 list += ' ';
                 list += name;
-                plus_advertised_ = plus_advertised_ || name.ends_with("-PLUS");
             }
             lines.push_back("AUTH" + list);
             // Outlook Express and old Outlook versions look only for the
@@ -333,6 +331,17 @@ private:
                                    [this](directory::secret_kind kind) {
                                        return supplies(kind);
                                    });
+    }
+
+    // RFC 5802, section 6: a client that could bind but chose not to ("y")
+    // while the server offers -PLUS was downgraded by an attacker. What is
+    // offered now counts, whether or not the client asked for the list.
+    bool plus_offered() const
+    {
+        for (auto name : offered_mechanisms())
+            if (name.ends_with("-PLUS"))
+                return true;
+        return false;
     }
 
     bool supplies(directory::secret_kind kind) const
@@ -535,8 +544,11 @@ private:
         sasl::context context{.server_identity = config_.identity,
                               .encrypted = connection_.encrypted,
                               .bindings = connection_.bindings,
-                              .plus_advertised = plus_advertised_,
-                              .allow_ntlmv1 = config_.allow_ntlmv1};
+                              .plus_advertised = plus_offered(),
+                              .allow_ntlmv1 = config_.allow_ntlmv1,
+                              .scram_fake_salt_key =
+                                  config_.scram_fake_salt_key,
+                              .scram_iterations = config_.scram_iterations};
         exchange_ = Mechanisms::create(name, context);
         mechanism_ = exchange_->name();
         login_user_.clear();
@@ -718,7 +730,6 @@ private:
     std::string login_user_;
     sasl::step last_step_;
     bool pending_success_ = false;
-    bool plus_advertised_ = false;
     std::string authenticated_as_;
     std::optional<std::string> authenticated_user_;
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ struct settings {
     /// Accept NTLMv1 and NTLM2 session responses, which are insecure
     /// (configuration key ntlm_v1).
     bool allow_ntlmv1 = false;
+    /// SCRAM: the key of the fake salts for unknown users; keep it across
+    /// restarts (see sasl::context::scram_fake_salt_key). Empty: random
+    /// per process.
+    std::string scram_fake_salt_key;
+    /// SCRAM: the iteration count real accounts store, shown with fake
+    /// salts too. Zero: sasl::scram_default_iterations.
+    std::uint32_t scram_iterations = 0;
     /// RFC 5321, section 4.5.3.2: at least 5 minutes for commands and
     /// 10 minutes between data blocks.
     std::chrono::seconds command_timeout{300};

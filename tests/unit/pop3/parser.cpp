@@ -55,6 +55,7 @@ BOOST_AUTO_TEST_CASE(line_counts)
 {
     BOOST_TEST(*parse_line_count("0") == 0u);
     BOOST_TEST(*parse_line_count("10") == 10u);
+    BOOST_TEST(*parse_line_count("99999999999999999999999") == SIZE_MAX);
     BOOST_TEST(!parse_line_count("").has_value());
     BOOST_TEST(!parse_line_count("-1").has_value());
     BOOST_TEST(!parse_line_count("1x").has_value());

@@ -243,6 +243,21 @@ BOOST_AUTO_TEST_CASE(apop_checks_plaintext_then_override)
     BOOST_TEST((second.credentials_found(nullptr) == action::auth_failed));
 }
 
+BOOST_AUTO_TEST_CASE(apop_needs_name_and_32_hex_digits)
+{
+    machine.greet();
+    machine.take_output();
+    const char* bad[] = {"APOP alice", "APOP alice 0123",
+                         "APOP alice 2debde64883eee16f9497feb22a7db26 x",
+                         "APOP alice 2debde64883eee16f9497feb22a7db2g",
+                         "APOP  2debde64883eee16f9497feb22a7db26"};
+    for (const char* line : bad)
+        BOOST_TEST_CONTEXT(line)
+        {
+            BOOST_TEST(send(line) == "-ERR Syntax error in arguments\r\n");
+        }
+}
+
 BOOST_AUTO_TEST_CASE(auth_login_and_cancel)
 {
     BOOST_TEST(send("AUTH PLAIN") ==

@@ -859,7 +859,7 @@ BOOST_AUTO_TEST_CASE(scram_plus_rejects_unsupported_binding_types)
             scram_sha256_plus mechanism(*c.connection);
             const step outcome = mechanism.start(c.message);
             BOOST_TEST(outcome.kind == step_kind::failure);
-            BOOST_TEST(outcome.reason == failure_reason::malformed);
+            BOOST_TEST(outcome.reason == failure_reason::invalid_credentials);
             BOOST_TEST(outcome.data == "e=unsupported-channel-binding-type");
         }
     }
@@ -874,7 +874,7 @@ BOOST_AUTO_TEST_CASE(scram_plus_requires_channel_binding_flag)
             scram_sha1_plus mechanism(plus_advertised_connection);
             const step outcome = mechanism.start(message);
             BOOST_TEST(outcome.kind == step_kind::failure);
-            BOOST_TEST(outcome.reason == failure_reason::malformed);
+            BOOST_TEST(outcome.reason == failure_reason::invalid_credentials);
             BOOST_TEST(outcome.data == "e=other-error");
         }
     }
@@ -908,7 +908,7 @@ BOOST_AUTO_TEST_CASE(scram_y_flag_fails_when_plus_advertised)
     scram_sha256 mechanism(plus_advertised_connection);
     const step outcome = mechanism.start("y,,n=user,r=abc");
     BOOST_TEST(outcome.kind == step_kind::failure);
-    BOOST_TEST(outcome.reason == failure_reason::malformed);
+    BOOST_TEST(outcome.reason == failure_reason::invalid_credentials);
     BOOST_TEST(outcome.data == "e=server-does-support-channel-binding");
 }
 
@@ -939,7 +939,7 @@ BOOST_AUTO_TEST_CASE(scram_rejects_p_flag_without_plus)
             scram_sha256 mechanism(plus_advertised_connection);
             const step outcome = mechanism.start(message);
             BOOST_TEST(outcome.kind == step_kind::failure);
-            BOOST_TEST(outcome.reason == failure_reason::malformed);
+            BOOST_TEST(outcome.reason == failure_reason::invalid_credentials);
             BOOST_TEST(outcome.data == "e=other-error");
         }
     }
@@ -1143,6 +1143,31 @@ BOOST_AUTO_TEST_CASE(scram_ends_after_failure)
     const step again = mechanism.respond(example.client_first);
     BOOST_TEST(again.kind == step_kind::failure);
     BOOST_TEST(again.reason == failure_reason::malformed);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(scram_fake_salts)
+
+BOOST_AUTO_TEST_CASE(fake_salt_folds_case_like_directories)
+{
+    using postern::sasl::detail::scram_fake_salt;
+    BOOST_TEST(scram_fake_salt("SCRAM-SHA-256", "NoBody", "") ==
+               scram_fake_salt("SCRAM-SHA-256", "nobody", ""));
+    BOOST_TEST(scram_fake_salt("SCRAM-SHA-256", "nobody", "") !=
+               scram_fake_salt("SCRAM-SHA-256", "someone", ""));
+}
+
+BOOST_AUTO_TEST_CASE(fake_salt_key_makes_it_stable)
+{
+    using postern::sasl::detail::scram_fake_salt;
+    const std::string key(32, 'k');
+    auto first = scram_fake_salt("SCRAM-SHA-1", "nobody", key);
+    BOOST_TEST(first.size() == postern::sasl::scram_salt_octets);
+    BOOST_TEST(first == scram_fake_salt("SCRAM-SHA-1", "nobody", key));
+    BOOST_TEST(first != scram_fake_salt("SCRAM-SHA-1", "nobody", ""));
+    BOOST_TEST(first !=
+               scram_fake_salt("SCRAM-SHA-1", "nobody", std::string(32, 'j')));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
