@@ -192,10 +192,23 @@ void warn_unsupplied_secrets(config& value)
     }
 }
 
+// NTLMv1 responses can be cracked offline from a captured exchange.
+void warn_ntlm_v1(config& value)
+{
+    if (!value.ntlm_v1)
+        return;
+    value.warnings.push_back(
+        {"auth.ntlm_v1", "weak-mechanism",
+         "NTLMv1 and NTLM2 session responses are accepted; a captured"
+         " exchange lets an attacker recover the NT hash, which logs in as"
+         " the user; prefer clients that send NTLMv2"});
+}
+
 } // namespace
 
 void add_risk_warnings(config& value)
 {
+    warn_ntlm_v1(value);
     warn_broad_assumptions(value);
     warn_cleartext_passwords(value);
     warn_unsupplied_secrets(value);

@@ -185,6 +185,10 @@ secret read_passwords(const user_command& command,
     if (command.override_stdin) {
         options.pop3_override = read_stdin_line("POP3 override password");
         check_password(*options.pop3_override, "POP3 override password");
+        std::cerr << "warning: the POP3 override password of "
+                  << command.name
+                  << " is stored in plaintext, because APOP and CRAM-MD5"
+                     " need it\n";
     }
     return password;
 }
