@@ -60,8 +60,9 @@ inline std::string end_point_hash(X509* certificate)
     return std::string(reinterpret_cast<const char*>(hash.data()), size);
 }
 
-// RFC 9266: 32 octets exported with the label
-// "EXPORTER-Channel-Binding" and no context. On TLS 1.2 and older the
+// RFC 9266, section 2: 32 octets exported with the label
+// "EXPORTER-Channel-Binding" and a zero-length context, which on TLS 1.2
+// differs from no context at all (RFC 5705). On TLS 1.2 and older the
 // export is unique to the connection only with the extended master secret
 // (RFC 7627), so without it the result is empty.
 inline std::string tls_exporter(SSL* ssl)
@@ -71,8 +72,8 @@ inline std::string tls_exporter(SSL* ssl)
     constexpr std::string_view label = "EXPORTER-Channel-Binding";
     std::array<unsigned char, 32> exported{};
     if (SSL_export_keying_material(ssl, exported.data(), exported.size(),
-                                   label.data(), label.size(), nullptr, 0,
-                                   0) != 1)
+                                   label.data(), label.size(),
+                                   exported.data(), 0, 1) != 1)
         return {};
     return std::string(reinterpret_cast<const char*>(exported.data()),
                        exported.size());

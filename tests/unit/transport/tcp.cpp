@@ -151,7 +151,7 @@ postern::sasl::channel_bindings read_client_bindings(tls_client_stream& stream)
     std::array<unsigned char, 32> exported{};
     BOOST_TEST_REQUIRE(SSL_export_keying_material(
                            ssl, exported.data(), exported.size(), label.data(),
-                           label.size(), nullptr, 0, 0) == 1);
+                           label.size(), exported.data(), 0, 1) == 1);
     bindings.tls_exporter.assign(
         reinterpret_cast<const char*>(exported.data()), exported.size());
 
