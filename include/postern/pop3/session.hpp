@@ -554,20 +554,17 @@ private:
         return action::none;
     }
 
-    std::optional<std::string_view> check_mechanism(std::string_view name) const
+    std::optional<std::string_view>
+    check_mechanism(std::string_view name) const
     {
-        if (!Mechanisms::contains(name))
+        using refusal = typename Mechanisms::refusal;
+        auto outcome = Mechanisms::check(
+            name, config_.auth, connection_.encrypted,
+            [this](directory::secret_kind kind) { return supplies(kind); });
+        if (outcome == refusal::unsupported)
             return replies::mechanism_unsupported;
-        auto availability = config_.auth.get(name);
-        if (availability == sasl::availability::deny)
-            return replies::mechanism_unsupported;
-        if (availability == sasl::availability::tls && !connection_.encrypted)
+        if (outcome == refusal::needs_tls)
             return replies::mechanism_needs_tls;
-        auto probe = Mechanisms::create(name, sasl::context{});
-        if (probe->needs_tls() && !connection_.encrypted)
-            return replies::mechanism_needs_tls;
-        if (!supplies(probe->needs()))
-            return replies::mechanism_unsupported;
         return std::nullopt;
     }
 

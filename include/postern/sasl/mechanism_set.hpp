@@ -126,6 +126,36 @@ public:
         return result;
     }
 
+    /// Why AUTH with a mechanism cannot run now.
+    enum class refusal {
+        none,        ///< it may run
+        unsupported, ///< not in the set, denied, or its secret is missing
+        needs_tls,   ///< only on an encrypted connection
+    };
+
+    /// Checks AUTH `name` against the set, the availability `map`, the
+    /// connection and the directory, in that order, so that the reply names
+    /// the first obstacle.
+    template <typename Supplies>
+    static refusal check(std::string_view name, const availability_map& map,
+                         bool encrypted, Supplies&& supplies)
+    {
+        auto probe = create(name, context{});
+        if (!probe)
+            return refusal::unsupported;
+
+        auto availability = map.get(name);
+        if (availability == sasl::availability::deny)
+            return refusal::unsupported;
+        bool tls_only = availability == sasl::availability::tls ||
+                        probe->needs_tls();
+        if (tls_only && !encrypted)
+            return refusal::needs_tls;
+        if (!supplies(probe->needs()))
+            return refusal::unsupported;
+        return refusal::none;
+    }
+
 private:
     template <typename M>
     static bool try_create(std::optional<exchange>& created,

@@ -569,20 +569,15 @@ private:
     {
         if (name.empty())
             return replies::syntax_error;
-        if (!Mechanisms::contains(name))
-            return replies::auth_mechanism_unsupported;
 
-        auto availability = config_.auth.get(name);
-        if (availability == sasl::availability::deny)
+        using refusal = typename Mechanisms::refusal;
+        auto outcome = Mechanisms::check(
+            name, config_.auth, connection_.encrypted,
+            [this](directory::secret_kind kind) { return supplies(kind); });
+        if (outcome == refusal::unsupported)
             return replies::auth_mechanism_unsupported;
-        if (availability == sasl::availability::tls && !connection_.encrypted)
+        if (outcome == refusal::needs_tls)
             return replies::auth_encryption_required;
-
-        auto exchange = Mechanisms::create(name, sasl::context{});
-        if (exchange->needs_tls() && !connection_.encrypted)
-            return replies::auth_encryption_required;
-        if (!supplies(exchange->needs()))
-            return replies::auth_mechanism_unsupported;
         return std::nullopt;
     }
 
