@@ -4,11 +4,13 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <regex>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -276,6 +278,34 @@ BOOST_AUTO_TEST_CASE(enqueue_writes_into_queue_root)
                "\n"
                "Subject: relay\n\nbody\n");
     BOOST_TEST(!std::filesystem::exists(mail_root));
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_deliveries_share_folder_fsyncs)
+{
+    constexpr int threads = 8;
+    constexpr int per_thread = 25;
+    auto& syncer = postern::store::detail::shared_folder_syncer();
+    auto before = syncer.fsyncs();
+
+    std::vector<std::thread> writers;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < threads; ++t)
+        writers.emplace_back([&] {
+            const std::string_view pieces[] = {"Subject: x\n\nbody\n"};
+            for (int i = 0; i < per_thread; ++i)
+                if (store.deliver("alice", pieces))
+                    ++failures;
+        });
+    for (auto& writer : writers)
+        writer.join();
+
+    BOOST_TEST(failures.load() == 0);
+    BOOST_TEST(list_folder(mail_root / "alice" / "new").size() ==
+               static_cast<std::size_t>(threads * per_thread));
+    BOOST_TEST(list_folder(mail_root / "alice" / "tmp").empty());
+    // At most one fsync per delivery; fewer when deliveries overlapped.
+    BOOST_TEST(syncer.fsyncs() - before <=
+               static_cast<std::uint64_t>(threads * per_thread));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

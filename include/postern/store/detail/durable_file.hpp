@@ -12,13 +12,16 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unordered_map>
 #include <vector>
 
 namespace postern::store::detail {
@@ -79,6 +82,74 @@ inline std::error_code fsync_directory(const std::filesystem::path& folder)
     ::close(descriptor);
     return failure;
 }
+/// Group commit of folder fsyncs: concurrent deliveries into one folder
+/// share a single fsync instead of one each, which is what limits the rate
+/// of durable deliveries on most disks. A caller returns only after an
+/// fsync that started after its own rename, so each file it renamed is
+/// durable; the caller that finds no fsync running runs one for everyone
+/// waiting, and the others wait for it on a condition variable. Callers
+/// block, so they run on worker threads, never on an I/O thread.
+class folder_syncer {
+public:
+    std::error_code sync(const std::filesystem::path& folder)
+    {
+        std::unique_lock lock(mutex_);
+        auto& state = folders_[folder.string()];
+        std::uint64_t ticket = ++state.requested;
+        ++state.waiting;
+
+        std::error_code result;
+        while (state.completed < ticket) {
+            if (state.running) {
+                changed_.wait(lock);
+                continue;
+            }
+            state.running = true;
+            std::uint64_t covered = state.requested;
+            lock.unlock();
+            auto failure = fsync_directory(folder);
+            lock.lock();
+            state.running = false;
+            state.completed = covered;
+            state.failure = failure;
+            ++fsyncs_;
+            changed_.notify_all();
+        }
+        result = state.failure;
+        if (--state.waiting == 0 && !state.running)
+            folders_.erase(folder.string());
+        return result;
+    }
+
+    /// fsync calls made so far, for tests and measurements.
+    std::uint64_t fsyncs() const
+    {
+        std::lock_guard lock(mutex_);
+        return fsyncs_;
+    }
+
+private:
+    struct folder_state {
+        std::uint64_t requested = 0; ///< tickets handed out
+        std::uint64_t completed = 0; ///< tickets covered by a finished fsync
+        bool running = false;
+        std::size_t waiting = 0;
+        std::error_code failure; ///< of the last finished fsync
+    };
+
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    std::unordered_map<std::string, folder_state> folders_;
+    std::uint64_t fsyncs_ = 0;
+};
+
+/// The process's folder_syncer: deliveries of every store share it.
+inline folder_syncer& shared_folder_syncer()
+{
+    static folder_syncer instance;
+    return instance;
+}
+
 
 inline std::filesystem::path parent_folder(const std::filesystem::path& path)
 {
@@ -211,15 +282,13 @@ public:
             e.published = true;
         }
 
-        // TODO: concurrent deliveries into one folder could share a single
-        // folder fsync instead of one each.
         std::vector<std::filesystem::path> synced;
         for (const auto& e : entries_) {
             auto folder = e.final.parent_path();
             if (std::find(synced.begin(), synced.end(), folder) !=
                 synced.end())
                 continue;
-            if (auto failure = fsync_directory(folder)) {
+            if (auto failure = shared_folder_syncer().sync(folder)) {
                 discard();
                 return failure;
             }
