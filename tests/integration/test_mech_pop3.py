@@ -327,8 +327,17 @@ class ScramPlusTests(MechanismTestCase):
 
 class DowngradeTests(MechanismTestCase):
     """RFC 5802, section 6: the gs2 flag "y" means the client could bind
-    but saw no -PLUS offer. After a CAPA or AUTH list that showed -PLUS,
-    that means an attacker removed it, so the exchange must fail."""
+    but saw no -PLUS offer. Where the server offers -PLUS, that means an
+    attacker removed it from what the client saw, so the exchange must
+    fail, whether or not the client asked for CAPA."""
+
+    def test_y_flag_without_capa_fails(self):
+        # An attacker who ends TLS on both sides need not pass CAPA on.
+        client = self.connect("pop3s")
+        scram = sasl_support.ScramClient("SCRAM-SHA-256", "alice", PASSWORD,
+                                         "y,,")
+        self.assertEqual(run_scram(client, "SCRAM-SHA-256", scram),
+                         AUTH_FAILED)
 
     def test_y_flag_after_capa_fails(self):
         for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-1"):
