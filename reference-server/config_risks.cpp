@@ -150,7 +150,7 @@ void warn_large_messages(config& value)
 }
 
 // The operating system's directory (PAM) only checks passwords, so SCRAM
-// and NTLM, whose secrets derive from the password, can work for nobody.
+// and NTLM, whose secrets derive from the password, work for no user.
 // CRAM-MD5 and APOP still work with a POP3 override password. The SQLite
 // and passwd-file directories can hold every secret.
 bool directory_supplies(directory_kind kind, std::string_view mechanism)
@@ -171,7 +171,7 @@ std::string_view directory_name(directory_kind kind)
 }
 
 // A mechanism whose secret the directory cannot supply for anyone is not
-// offered; say so rather than let the admin wonder why.
+// offered; a warning tells the admin why.
 void warn_unsupplied_secrets(config& value)
 {
     for (protocol kind : {protocol::smtp, protocol::pop3}) {

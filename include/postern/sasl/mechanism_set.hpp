@@ -126,7 +126,7 @@ public:
         return result;
     }
 
-    /// Why AUTH with a mechanism cannot run now.
+    /// Reasons AUTH with a mechanism cannot run now.
     enum class refusal {
         none,        ///< it may run
         unsupported, ///< not in the set, denied, or its secret is missing

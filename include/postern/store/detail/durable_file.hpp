@@ -86,7 +86,7 @@ inline std::error_code fsync_directory(const std::filesystem::path& folder)
 /// share a single fsync instead of one each, which is what limits the rate
 /// of durable deliveries on most disks. A caller returns only after an
 /// fsync that started after its own rename, so each file it renamed is
-/// durable; the caller that finds no fsync running runs one for everyone
+/// durable. The caller that finds no fsync running runs one for everyone
 /// waiting, and the others wait for it on a condition variable. Callers
 /// block, so they run on worker threads, never on an I/O thread.
 class folder_syncer {
