@@ -42,7 +42,8 @@ constexpr bool equal_ignoring_ascii_case(std::string_view a,
 
 } // namespace detail
 
-/// Where a mechanism may be used, set per protocol and mechanism.
+/// The connections a mechanism may be used on, set per protocol and
+/// mechanism.
 enum class availability {
     deny,  ///< never offered or accepted
     allow, ///< offered and accepted on any connection
@@ -132,7 +133,7 @@ struct step {
 /// - start(initial) begins the exchange; `initial` is the decoded initial
 ///   response when the client sent one (possibly empty), else nullopt.
 /// - respond(bytes) takes the decoded response to the last challenge.
-/// - verified(ok) answers a verify_password step.
+/// - verified(ok) takes the result of a verify_password step.
 /// - found(credentials) answers a lookup_credentials step; nullptr means
 ///   no such user, and the mechanism must then fail the same way as for a
 ///   wrong password.

@@ -2,10 +2,10 @@
 // PIPELINING RFC 2920, SIZE RFC 1870, 8BITMIME RFC 6152, ENHANCEDSTATUSCODES
 // RFC 2034, STARTTLS RFC 3207 and AUTH RFC 4954).
 //
-// The machine takes command lines and the outcomes of the work it asks
-// for, appends replies to an output buffer and returns the next action. It
-// never reads, writes, blocks or touches a directory or store; the session
-// driver does that and reports back.
+// The machine takes command lines and the outcomes of the work it
+// requests, appends replies to an output buffer and returns the next
+// action. It never reads, writes, blocks or touches a directory or store;
+// the session driver does that and reports back.
 #pragma once
 
 #include <postern/core/base64.hpp>
@@ -29,7 +29,7 @@
 
 namespace postern::smtp {
 
-/// What the driver must do after a call into the session.
+/// The driver's next step after a call into the session.
 enum class action {
     none,               ///< flush replies when input runs dry, read on
     start_tls,          ///< flush, discard buffered input, TLS handshake
@@ -67,7 +67,7 @@ enum class data_outcome {
     store_failed,     ///< a local error; nothing promised
 };
 
-/// What the session knows about its connection when it starts.
+/// The connection's properties when the session starts.
 struct connection_info {
     bool tls_offered = false; ///< STARTTLS may be offered (plain listener
                               ///< with a TLS context)
@@ -86,8 +86,8 @@ struct connection_info {
 template <typename Mechanisms>
 class session {
 public:
-    /// `supplied` says, per directory::secret_kind, whether the directory
-    /// can hold that secret; mechanisms needing others are not offered.
+    /// `supplied` has a bit per directory::secret_kind that the directory
+    /// can hold; mechanisms needing others are not offered.
     session(const settings& config, connection_info connection,
             std::bitset<8> supplied)
         : config_(config), connection_(std::move(connection)),
@@ -225,7 +225,7 @@ public:
     bool eight_bit() const noexcept { return eight_bit_; }
 
 private:
-    // RFC 5321, section 4.5.3.1.10 asks for at least 100 recipients;
+    // RFC 5321, section 4.5.3.1.10 requires at least 100 recipients;
     // settings::max_recipients may raise it. A client that keeps sending
     // invalid commands is cut off, as Postfix does after 20 errors.
     static constexpr int max_errors = 20;
@@ -628,8 +628,8 @@ private:
         output_ += "\r\n";
     }
 
-    // RFC 4954, section 4: final server data goes in a 334 challenge that
-    // the client answers with an empty response before the 235.
+    // RFC 4954, section 4: final server data goes in a 334 challenge, to
+    // which the client sends an empty response before the 235.
     action on_success()
     {
         authenticated_as_ = last_step_.authcid;
