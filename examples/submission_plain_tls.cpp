@@ -62,7 +62,8 @@ int main(int argc, char** argv)
 
     auto cert = data / "tls" / "cert.pem";
     auto key = data / "tls" / "key.pem";
-    if (auto ec = postern::tls::ensure_certificate({{"localhost"}}, cert, key)) {
+    auto ec = postern::tls::ensure_certificate({{"localhost"}}, cert, key);
+    if (ec) {
         std::cerr << "cannot create the certificate: " << ec.message() << '\n';
         return 2;
     }

@@ -163,7 +163,8 @@ private:
             accept_failures_ = 0;
         }
         asio::steady_timer pause(pool_.main(), std::chrono::milliseconds(100));
-        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await pause.async_wait(
+            asio::redirect_error(asio::use_awaitable, ec));
     }
 
     void start_session(asio::ip::tcp::socket socket,
@@ -218,7 +219,8 @@ private:
     {
         if (grace_timer_)
             return;
-        grace_timer_ = std::make_shared<asio::steady_timer>(pool_.main(), grace);
+        grace_timer_ =
+            std::make_shared<asio::steady_timer>(pool_.main(), grace);
         grace_timer_->async_wait([this](std::error_code ec) {
             if (!ec)
                 abort_all();

@@ -29,8 +29,9 @@ constexpr char to_ascii_lower(char c) noexcept
 /// Returns the canonical form of an account name: ASCII lower case, 1 to 64
 /// octets of a-z, 0-9, '.', '_' and '-', starting with a letter or digit,
 /// not ending with '.' and without "..", so that it is also a valid SMTP
-/// local part (a Dot-string, RFC 5321, section 4.1.2). A canonical name is never ".", "..", empty or a path with
-/// '/', so it is always a single safe path component. Returns nullopt for
+/// local part (a Dot-string, RFC 5321, section 4.1.2). A canonical name is
+/// never ".", "..", empty or a path with '/', so it is always a single safe
+/// path component. Returns nullopt for
 /// any other input, including non-ASCII octets.
 inline std::optional<std::string> canonical_user_name(std::string_view name)
 {

@@ -15,7 +15,8 @@ inline constexpr std::string_view mechanism_list =
     "+OK Authentication mechanisms follow";
 inline constexpr std::string_view begin_tls = "+OK Begin TLS negotiation";
 inline constexpr std::string_view user_accepted = "+OK Send PASS";
-inline constexpr std::string_view unique_id_list = "+OK Unique-ID listing follows";
+inline constexpr std::string_view unique_id_list =
+    "+OK Unique-ID listing follows";
 inline constexpr std::string_view top_follows = "+OK Top of message follows";
 
 // Sequence and syntax.

@@ -205,7 +205,10 @@ public:
         drop_->mark_seen(message_index_);
     }
 
-    void message_failed() { replies::append_line(output_, replies::read_failed); }
+    void message_failed()
+    {
+        replies::append_line(output_, replies::read_failed);
+    }
 
     /// Takes the result of update (RFC 1939, section 6).
     action update_finished(bool ok)

@@ -139,8 +139,8 @@ public:
         state_ = state::initial;
     }
 
-    /// Takes the result of a verify_password action. `temporary` means the directory
-    /// failed, not the password.
+    /// Takes the result of a verify_password action. `temporary` means the
+    /// directory failed, not the password.
     action password_verified(bool ok, bool temporary = false)
     {
         if (temporary)
@@ -148,7 +148,8 @@ public:
         return on_step(exchange_->verified(ok));
     }
 
-    /// Takes the result of a lookup_credentials action; nullptr for an unknown user.
+    /// Takes the result of a lookup_credentials action; nullptr for an
+    /// unknown user.
     action credentials_found(const directory::credentials* found,
                              bool temporary = false)
     {
