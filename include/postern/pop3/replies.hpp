@@ -22,6 +22,8 @@ inline constexpr std::string_view top_follows = "+OK Top of message follows";
 // Sequence and syntax.
 inline constexpr std::string_view unknown_command = "-ERR Unknown command";
 inline constexpr std::string_view line_too_long = "-ERR Line too long";
+inline constexpr std::string_view bad_command_bytes =
+    "-ERR Bare CR, LF or NUL in command line";
 inline constexpr std::string_view syntax_error =
     "-ERR Syntax error in arguments";
 inline constexpr std::string_view wrong_state =

@@ -117,6 +117,12 @@ public:
     {
         if (state_ == state::auth)
             return on_auth_response(line);
+        // A line ends only at CRLF (RFC 1939, section 3); a bare CR or LF
+        // inside it would smuggle a second command into a USER name or
+        // password, and NUL ends strings in C clients.
+        if (line.find_first_of(std::string_view("\r\n\0", 3)) !=
+            std::string_view::npos)
+            return reject(replies::bad_command_bytes);
 
         auto c = parse_command(line);
         // RFC 2449, section 4: a command line is at most 255 octets. AUTH

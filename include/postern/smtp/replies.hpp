@@ -79,6 +79,8 @@ inline constexpr reply recipient_check_failed{
 inline constexpr reply command_unrecognized{500, "5.5.1",
                                             "Command unrecognized"};
 inline constexpr reply line_too_long{500, "5.5.6", "Line too long"};
+inline constexpr reply bad_command_bytes{
+    500, "5.5.2", "Bare CR, LF or NUL in command line"};
 inline constexpr reply syntax_error{
     501, "5.5.4", "Syntax error in parameters or arguments"};
 inline constexpr reply ehlo_syntax{501, "5.5.4", "Syntax: EHLO hostname"};

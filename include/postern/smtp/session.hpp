@@ -108,6 +108,12 @@ public:
     {
         if (state_ == state::auth)
             return on_auth_response(line);
+        // A line ends only at CRLF (RFC 5321, section 2.3.8). A bare CR or
+        // LF inside it would let one line carry a second command that other
+        // servers on the path would see, and NUL ends strings in C clients.
+        if (line.find_first_of(std::string_view("\r\n\0", 3)) !=
+            std::string_view::npos)
+            return reject(replies::bad_command_bytes);
         if (line.size() + 2 > command_line_limit &&
             parse_command(line).name != verb::auth)
             return reject(replies::line_too_long);

@@ -340,6 +340,16 @@ BOOST_AUTO_TEST_CASE(retr_and_top_request_streaming)
     BOOST_TEST(send("TOP 1 x") == "-ERR Syntax error in arguments\r\n");
 }
 
+BOOST_AUTO_TEST_CASE(bare_cr_lf_nul_in_command_rejected)
+{
+    machine.tls_started();
+    BOOST_TEST(send("USER alice\rPASS secret") ==
+               "-ERR Bare CR, LF or NUL in command line\r\n");
+    BOOST_TEST(send(std::string("USER al\0ice", 12)) ==
+               "-ERR Bare CR, LF or NUL in command line\r\n");
+    BOOST_TEST(send("PASS secret") == "-ERR Send USER first\r\n");
+}
+
 BOOST_AUTO_TEST_CASE(quit_and_errors_in_authorization)
 {
     BOOST_TEST(send("XYZZY") == "-ERR Unknown command\r\n");

@@ -121,6 +121,16 @@ BOOST_AUTO_TEST_CASE(simple_commands)
     BOOST_TEST((last == action::close));
 }
 
+BOOST_AUTO_TEST_CASE(bare_cr_lf_nul_in_command_rejected)
+{
+    hello();
+    const std::string lines[] = {"NOOP\rRSET", "MAIL FROM:<a@b.example>\n",
+                                 std::string("NOOP\0x", 6)};
+    for (const auto& line : lines)
+        BOOST_TEST(send(line) ==
+                   "500 5.5.2 Bare CR, LF or NUL in command line\r\n");
+}
+
 BOOST_AUTO_TEST_CASE(command_line_over_512_octets_rejected)
 {
     hello();
