@@ -19,6 +19,9 @@ namespace postern::smtp {
 /// Collects the lines of one message, as a line_reader returns them, into
 /// the bytes stored on disk: LF line endings, dot-stuffing removed.
 ///
+/// TODO: the message is held in memory up to the SIZE limit; streaming it
+/// into the Maildir's tmp/ as it arrives would bound memory per session.
+///
 /// The data ends only at a line holding a single "." after CRLF. A bare CR
 /// or LF anywhere in the data would let a client hide a second message
 /// from servers that end data differently (SMTP smuggling), so such a
@@ -135,6 +138,9 @@ inline std::string_view with_protocol(const trace_info& info)
 /// so that a copy does not disclose the other recipients.
 inline std::string received_header(const trace_info& info, std::time_t when)
 {
+    // TODO: RFC 5321, section 4.4, wants the client's name from a reverse
+    // DNS lookup (TCP-info); only the address literal is written so far.
+
     std::string h = "Received: from ";
     h += info.helo;
     h += " ([";
