@@ -328,7 +328,18 @@ std::size_t check_max_message_size(toml_section& server, std::int64_t size)
     return static_cast<std::size_t>(size);
 }
 
-// [server]: identity, data_dir, local_domains, max_message_size.
+std::int64_t check_range(toml_section& server, std::string_view key,
+                         std::int64_t value, std::int64_t low,
+                         std::int64_t high)
+{
+    if (value < low || value > high)
+        server.fail(key, "must be between " + std::to_string(low) + " and " +
+                             std::to_string(high));
+    return value;
+}
+
+// [server]: identity, data_dir, local_domains, max_message_size,
+// max_sessions and the two protocol timeouts.
 config read_server(toml_section& root, const fs::path& file,
                    const std::optional<fs::path>& data_dir_override)
 {
@@ -337,11 +348,17 @@ config read_server(toml_section& root, const fs::path& file,
     std::optional<std::string> data_dir;
     std::optional<std::vector<std::string>> domains;
     std::optional<std::int64_t> max_size;
+    std::optional<std::int64_t> max_sessions;
+    std::optional<std::int64_t> smtp_timeout;
+    std::optional<std::int64_t> pop3_timeout;
     if (server) {
         identity = server->get_string("identity");
         data_dir = server->get_string("data_dir");
         domains = server->get_strings("local_domains");
         max_size = server->get_integer("max_message_size");
+        max_sessions = server->get_integer("max_sessions");
+        smtp_timeout = server->get_integer("smtp_timeout");
+        pop3_timeout = server->get_integer("pop3_timeout");
         server->reject_unknown();
     }
 
@@ -358,6 +375,15 @@ config read_server(toml_section& root, const fs::path& file,
 
     if (max_size)
         result.max_message_size = check_max_message_size(*server, *max_size);
+    if (max_sessions)
+        result.max_sessions = static_cast<std::size_t>(
+            check_range(*server, "max_sessions", *max_sessions, 1, 1000000));
+    if (smtp_timeout)
+        result.smtp_timeout =
+            check_range(*server, "smtp_timeout", *smtp_timeout, 1, 86400);
+    if (pop3_timeout)
+        result.pop3_timeout =
+            check_range(*server, "pop3_timeout", *pop3_timeout, 1, 86400);
     return result;
 }
 

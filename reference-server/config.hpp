@@ -85,6 +85,15 @@ struct config {
     std::filesystem::path data_dir; ///< absolute
     std::vector<std::string> local_domains; ///< lower case
     std::size_t max_message_size = 36700160;
+    /// Sessions served at once per protocol; more clients are turned away.
+    std::size_t max_sessions = 10000;
+    /// Seconds an SMTP client may stay silent between commands; DATA gets
+    /// twice as long between lines (RFC 5321, section 4.5.3.2: 5 and 10
+    /// minutes at least).
+    std::int64_t smtp_timeout = 300;
+    /// Seconds a POP3 client may stay idle (RFC 1939, section 3: at least
+    /// 10 minutes).
+    std::int64_t pop3_timeout = 600;
 
     tls_config tls;
     std::vector<listener_config> listeners;

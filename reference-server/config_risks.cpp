@@ -171,7 +171,7 @@ std::string_view directory_name(directory_kind kind)
 }
 
 // A mechanism whose secret the directory cannot supply for anyone is not
-// offered; a warning tells the admin why.
+// offered; the warning gives the admin the reason.
 void warn_unsupplied_secrets(config& value)
 {
     for (protocol kind : {protocol::smtp, protocol::pop3}) {
@@ -204,11 +204,27 @@ void warn_ntlm_v1(config& value)
          " the user; prefer clients that send NTLMv2"});
 }
 
+// Timeouts below the RFC minimums cut off slow but valid clients.
+void warn_short_timeouts(config& value)
+{
+    if (value.smtp_timeout < 300)
+        value.warnings.push_back(
+            {"server.smtp_timeout", "short-timeout",
+             "below the 300 seconds that RFC 5321, section 4.5.3.2,"
+             " requires servers to wait for a command"});
+    if (value.pop3_timeout < 600)
+        value.warnings.push_back(
+            {"server.pop3_timeout", "short-timeout",
+             "below the 600 seconds RFC 1939, section 3, sets as the least"
+             " inactivity timer"});
+}
+
 } // namespace
 
 void add_risk_warnings(config& value)
 {
     warn_ntlm_v1(value);
+    warn_short_timeouts(value);
     warn_broad_assumptions(value);
     warn_cleartext_passwords(value);
     warn_unsupplied_secrets(value);

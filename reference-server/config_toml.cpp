@@ -66,6 +66,11 @@ void write_server(std::ostream& out, const config& value)
     put(out, "max_message_size",
         toml::value<std::int64_t>(
             static_cast<std::int64_t>(value.max_message_size)));
+    put(out, "max_sessions",
+        toml::value<std::int64_t>(
+            static_cast<std::int64_t>(value.max_sessions)));
+    put(out, "smtp_timeout", toml::value<std::int64_t>(value.smtp_timeout));
+    put(out, "pop3_timeout", toml::value<std::int64_t>(value.pop3_timeout));
 }
 
 void write_tls(std::ostream& out, const tls_config& tls)

@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -173,6 +174,9 @@ postern::smtp::settings make_smtp_settings(const config& settings)
     result.max_message_size = settings.max_message_size;
     result.auth = settings.smtp_auth;
     result.allow_ntlmv1 = settings.ntlm_v1;
+    result.max_sessions = settings.max_sessions;
+    result.command_timeout = std::chrono::seconds(settings.smtp_timeout);
+    result.data_timeout = std::chrono::seconds(2 * settings.smtp_timeout);
     result.scram_fake_salt_key = scram_fake_salt_key(settings);
     result.scram_iterations = settings.scram_iterations;
     return result;
@@ -184,6 +188,8 @@ postern::pop3::settings make_pop3_settings(const config& settings)
     result.identity = settings.identity;
     result.auth = settings.pop3_auth;
     result.allow_ntlmv1 = settings.ntlm_v1;
+    result.max_sessions = settings.max_sessions;
+    result.idle_timeout = std::chrono::seconds(settings.pop3_timeout);
     result.scram_fake_salt_key = scram_fake_salt_key(settings);
     result.scram_iterations = settings.scram_iterations;
     return result;
