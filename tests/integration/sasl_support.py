@@ -167,7 +167,7 @@ class OpensslSession:
     only, so read_line() skips the latter, such as the session tickets
     that TLS 1.3 servers send.
 
-    NOTE: RFC 9266 asks for an empty context. TLS 1.3 exports the same
+    NOTE: RFC 9266 requires an empty context. TLS 1.3 exports the same
     bytes for no context and an empty one, but TLS 1.2 does not, so this
     value matches RFC 9266 only on TLS 1.3 connections.
     """

@@ -228,7 +228,7 @@ class DeniedMechanismTests(pop3_support.Pop3TestCase):
 
     def test_denied_unrecognized(self):
         client = self.connect("pop3s")
-        # A denied mechanism is answered as if the server had never heard
+        # A denied mechanism gets the same reply as if the server had never heard
         # of it, before any challenge is sent.
         for name in ("LOGIN", "CRAM-MD5", "SCRAM-SHA-256", "NTLM"):
             with self.subTest(mechanism=name):

@@ -315,7 +315,7 @@ class DeniedMechanismTests(harness.SmtpTestCase):
                     UNRECOGNIZED)
 
     def test_denied_challenge_mechanisms_unrecognized(self):
-        # A denied mechanism is answered as if the server had never heard
+        # A denied mechanism gets the same reply as if the server had never heard
         # of it, before any challenge is sent.
         client = self.connect("submissions")
         client.ehlo()

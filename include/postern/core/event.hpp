@@ -12,7 +12,7 @@ namespace postern {
 enum class event_level { debug, info, warning, error };
 
 /// One session event. Values are views valid only during the hook call.
-/// `fields` holds key=value pairs in a fixed order; values that came from
+/// `fields` contains key=value pairs in a fixed order; values that came from
 /// the client are not yet capped or escaped, which is the hook's job.
 /// No field ever contains a password, SASL payload, hash or key.
 struct event {

@@ -7,7 +7,7 @@
 
 namespace postern {
 
-/// How a listener uses TLS.
+/// The TLS mode of a listener.
 enum class tls_mode {
     none,     ///< plain text only
     starttls, ///< plain text, with STARTTLS (RFC 3207) or STLS (RFC 2595)

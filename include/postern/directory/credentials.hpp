@@ -16,7 +16,7 @@
 namespace postern::directory {
 
 /// A kind of stored secret. Mechanisms name the one they need; directories
-/// say which ones they can supply.
+/// report which ones they can supply.
 enum class secret_kind {
     password_verifier, ///< crypt(3) hash: PLAIN, LOGIN, USER/PASS
     plaintext,         ///< the password itself: APOP (only with --apop)
@@ -52,11 +52,11 @@ struct credentials {
 /// session drivers run them on the worker pool, never on an I/O thread.
 /// Names are compared in their canonical form (see canonical_user_name).
 ///
-/// - exists says whether the account exists (RCPT checks).
+/// - exists returns whether the account exists (RCPT checks).
 /// - find_user returns the account's credentials, or nullopt.
 /// - verify_password checks a plaintext password against the account's
 ///   verifier; false for an unknown user.
-/// - supplies says whether the directory can ever hold that secret.
+/// - supplies returns whether the directory can ever hold that secret.
 template <typename D>
 concept user_directory =
     requires(D& directory, const D& cdirectory, std::string_view name,

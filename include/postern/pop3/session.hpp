@@ -117,7 +117,7 @@ public:
     {
         if (state_ == state::auth)
             return on_auth_response(line);
-        // A line ends only at CRLF (RFC 1939, section 3); a bare CR or LF
+        // A line ends only at CRLF (RFC 1939, section 3). A bare CR or LF
         // inside it would smuggle a second command into a USER name or
         // password, and NUL ends strings in C clients.
         if (line.find_first_of(std::string_view("\r\n\0", 3)) !=

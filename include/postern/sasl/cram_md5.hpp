@@ -137,7 +137,7 @@ inline md5_block xor_block(const md5_block& key, unsigned char pad)
 /// words, the layout of Dovecot's CRAM-MD5 password scheme
 /// (hmac_md5_get_cram_context in Dovecot's src/lib/hmac-cram-md5.c). The
 /// key is the password zero-padded to 64 octets, or MD5(password) when the
-/// password is longer (RFC 2104, section 2). Anyone who holds the result
+/// password is longer (RFC 2104, section 2). Anyone who has the result
 /// can authenticate as the user with CRAM-MD5, so store it as carefully as
 /// a password.
 inline std::string derive_cram_md5_context(std::string_view password)

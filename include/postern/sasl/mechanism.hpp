@@ -1,9 +1,9 @@
 // The SASL mechanism concept (RFC 4422) and the steps an exchange returns.
 //
 // A mechanism is a sans-I/O state machine. It never touches a socket or a
-// user directory: it returns a step that tells the protocol driver what to
-// do next (send a challenge, verify a password, fetch stored credentials)
-// and the driver feeds the outcome back. Mechanisms know nothing of SMTP or
+// user directory. Each call returns a step naming the driver's next action
+// (send a challenge, verify a password, fetch stored credentials), and the
+// driver feeds the outcome back. Mechanisms know nothing of SMTP or
 // POP3; the drivers add base64, reply codes and the "*" cancel.
 #pragma once
 
@@ -134,9 +134,9 @@ struct step {
 ///   response when the client sent one (possibly empty), else nullopt.
 /// - respond(bytes) takes the decoded response to the last challenge.
 /// - verified(ok) takes the result of a verify_password step.
-/// - found(credentials) answers a lookup_credentials step; nullptr means
-///   no such user, and the mechanism must then fail the same way as for a
-///   wrong password.
+/// - found(credentials) takes the result of a lookup_credentials step.
+///   nullptr means no such user, and the mechanism must then fail the same
+///   way as for a wrong password.
 /// - `needs` names the stored secret the mechanism relies on, so that a
 ///   server does not advertise it when its directory cannot supply that.
 template <typename M>

@@ -29,7 +29,7 @@ namespace postern::sasl {
 
 /// The default iteration count of derive_scram_sha1() and
 /// derive_scram_sha256(), and the one shown for unknown users. RFC 7677,
-/// section 3, asks servers to announce at least 4096.
+/// section 3, requires servers to announce at least 4096.
 inline constexpr std::uint32_t scram_default_iterations = 4096;
 
 /// The range of stored iteration counts the SCRAM mechanisms accept. The

@@ -19,7 +19,7 @@ namespace postern::smtp {
 /// Collects the lines of one message, as a line_reader returns them, into
 /// the bytes stored on disk: LF line endings, dot-stuffing removed.
 ///
-/// TODO: the message is held in memory up to the SIZE limit; streaming it
+/// TODO: the message is held in memory up to the SIZE limit. Streaming it
 /// into the Maildir's tmp/ as it arrives would bound memory per session.
 ///
 /// The data ends only at a line holding a single "." after CRLF. A bare CR
@@ -32,7 +32,7 @@ public:
     static constexpr std::size_t max_line_octets = text_line_limit - 2;
 
     /// The longest line, with CRLF and a stuffed dot, that a line reader
-    /// must accept so that add_line() sees it.
+    /// must accept so that add_line() receives it.
     static constexpr std::size_t wire_line_limit = text_line_limit + 1;
 
     explicit message_assembler(std::size_t max_size) : max_size_(max_size)
@@ -94,7 +94,7 @@ private:
     std::optional<data_outcome> rejected_;
 };
 
-/// What the Received: header records of a session.
+/// The session details that the Received: header records.
 struct trace_info {
     std::string_view identity;    ///< this server
     std::string_view helo;        ///< the client's EHLO or HELO argument

@@ -218,8 +218,8 @@ inline std::size_t find_path_end(std::string_view text)
 }
 
 // Path = "<" [ A-d-l ":" ] Mailbox ">". Returns the text between the
-// brackets with any source route dropped (RFC 5321, section 4.1.2 says
-// servers should ignore it), and advances `rest` past the ">".
+// brackets with any source route dropped, which RFC 5321, section 4.1.2,
+// lets servers ignore, and advances `rest` past the ">".
 inline std::optional<std::string_view> take_path(std::string_view& rest)
 {
     if (rest.empty() || rest.front() != '<')

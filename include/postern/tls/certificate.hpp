@@ -34,7 +34,7 @@
 
 namespace postern::tls {
 
-/// What a generated certificate certifies and for how long.
+/// The names a generated certificate certifies and its lifetime.
 struct certificate_options {
     /// DNS names and IP addresses, each checked with
     /// valid_certificate_name(). The first is also the subject common name,
@@ -378,7 +378,7 @@ inline bio_ptr encode_certificate(X509* certificate)
 }
 
 // Creates each missing folder of `folder` with `mode`. Written by hand
-// because std::filesystem::create_directories always asks for 0777 and
+// because std::filesystem::create_directories always requests 0777 and
 // leaves the rest to the umask, which would expose the key's folder.
 // Existing folders keep their mode.
 inline std::error_code create_folders(const std::filesystem::path& folder,
@@ -457,7 +457,7 @@ inline std::error_code write_temporary(const std::filesystem::path& file,
     return ec;
 }
 
-// Flushes a rename to disk by syncing the folder that holds the entry.
+// Flushes a rename to disk by syncing the folder that contains the entry.
 inline std::error_code sync_folder(const std::filesystem::path& file)
 {
     std::filesystem::path folder = file.parent_path();

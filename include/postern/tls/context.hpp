@@ -56,7 +56,7 @@ public:
     {
         if (value == 0)
             return "no OpenSSL error";
-        // ERR_error_string(3) asks for 256 bytes. ERR_error_string_n
+        // ERR_error_string(3) requires 256 bytes. ERR_error_string_n
         // truncates a longer message instead of overflowing.
         std::array<char, 256> text{};
         ERR_error_string_n(static_cast<unsigned long>(value), text.data(),

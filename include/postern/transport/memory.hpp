@@ -73,7 +73,7 @@ inline asio::awaitable<void> wait_for_signal(asio::steady_timer& signal)
 /// most one read and one write in progress at a time.
 class memory_transport {
 public:
-    /// The most bytes that can wait unread at one end: 64 KiB.
+    /// The maximum number of bytes that can wait unread at one end: 64 KiB.
     static constexpr std::size_t max_unread = 64 * 1024;
 
     memory_transport(memory_transport&&) noexcept = default;

@@ -20,7 +20,7 @@ struct tls_details {
     int bits = 0;        ///< symmetric key length
 };
 
-/// A connection as a session driver sees it. All operations are coroutines
+/// A connection as a session driver uses it. All operations are coroutines
 /// that report errors through `ec` and never throw for network or TLS
 /// failures.
 ///

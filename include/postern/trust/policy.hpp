@@ -9,14 +9,14 @@
 
 namespace postern::trust {
 
-/// What a trust policy sees of a client.
+/// The client details a trust policy decides on.
 struct client {
     bool trusted_listener = false; ///< connected on a listener marked trusted
     asio::ip::address address;     ///< the client's IP address
     std::optional<std::string> authenticated_user; ///< after SASL success
 };
 
-/// Why a client is trusted, in the order the rules are checked.
+/// The reason a client is trusted, in the order the rules are checked.
 enum class basis {
     none,          ///< untrusted: may deliver only to local domains
     listener,      ///< the listener is marked trusted
