@@ -122,6 +122,28 @@ public:
         co_return std::nullopt;
     }
 
+    /// Feeds command lines to `machine` until the connection closes, and
+    /// runs each action it returns through `perform` (a callable returning
+    /// asio::awaitable of the next action) until one is `none`. Both
+    /// protocols' session machines have on_line() and on_line_too_long().
+    template <typename Machine, typename Perform>
+    asio::awaitable<void> serve_commands(Machine& machine, std::size_t limit,
+                                         std::chrono::seconds timeout,
+                                         Perform perform)
+    {
+        while (!closed_) {
+            auto line = co_await next_line(limit, timeout, true);
+            if (!line)
+                co_return;
+
+            auto next = line->state == line_reader::status::too_long
+                            ? machine.on_line_too_long()
+                            : machine.on_line(line->text);
+            while (next != decltype(next)::none && !closed_)
+                next = co_await perform(next);
+        }
+    }
+
     /// Sends `line` and what is queued, then closes.
     asio::awaitable<void> say_goodbye(std::string_view line)
     {

@@ -145,18 +145,9 @@ private:
 
     asio::awaitable<void> serve()
     {
-        while (!io_.closed()) {
-            auto next_line = co_await io_.next_line(
-                auth_line_limit, services_.config.idle_timeout, true);
-            if (!next_line)
-                co_return;
-
-            auto next = next_line->state == line_reader::status::too_long
-                            ? machine_.on_line_too_long()
-                            : machine_.on_line(next_line->text);
-            while (next != action::none && !io_.closed())
-                next = co_await perform(next);
-        }
+        co_await io_.serve_commands(
+            machine_, auth_line_limit, services_.config.idle_timeout,
+            [this](action next) { return perform(next); });
     }
 
     asio::awaitable<action> perform(action next)

@@ -159,18 +159,9 @@ private:
 
     asio::awaitable<void> serve()
     {
-        while (!io_.closed()) {
-            auto line = co_await io_.next_line(
-                auth_line_limit, services_.config.command_timeout, true);
-            if (!line)
-                co_return;
-
-            auto next = line->state == line_reader::status::too_long
-                            ? machine_.on_line_too_long()
-                            : machine_.on_line(line->text);
-            while (next != action::none && !io_.closed())
-                next = co_await perform(next);
-        }
+        co_await io_.serve_commands(
+            machine_, auth_line_limit, services_.config.command_timeout,
+            [this](action next) { return perform(next); });
     }
 
     asio::awaitable<action> perform(action next)
